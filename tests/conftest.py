@@ -1,0 +1,40 @@
+"""Fixtures: an isolated git and copier setup, and projects rendered once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers import ANSWER_SETS, render
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_tools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No developer's git identity or copier user defaults leak into the renders."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        for role in ("AUTHOR", "COMMITTER"):
+            patch.setenv(f"GIT_{role}_NAME", "Template Tests")
+            patch.setenv(f"GIT_{role}_EMAIL", "tests@example.com")
+        settings = home / "copier-settings.yml"
+        settings.write_text("{}\n")
+        patch.setenv("COPIER_SETTINGS_PATH", str(settings))
+        yield
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Render an answer set once per session; later calls return the same project."""
+    projects: dict[str, Path] = {}
+
+    def get(name: str, **answers: object) -> Path:
+        if name not in projects:
+            destination = tmp_path_factory.mktemp(f"project-{name}")
+            projects[name] = render(destination, **(ANSWER_SETS.get(name, {}) | answers))
+        return projects[name]
+
+    return get

@@ -1,0 +1,106 @@
+"""Helpers shared by the template's tests: render the template, run a command, read answers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import copier
+import yaml
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+PYTHON_BIN = Path(sys.executable).parent
+
+PROVIDERS: dict[str, dict[str, Any]] = yaml.safe_load(
+    (TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8")
+)["providers"]["default"]
+
+HOSTILE_SYSTEM_PROMPT = (
+    'You are "Bot" {name} {{ jinja }} {% raw %} }} {0} \\n \\ backslash\n'
+    "  indented line with trailing spaces   \n"
+    "Ünïcödé ✓ — 中文 — emoji 🤖\n"
+    "Reply in JSON like {\"a\": [1, 2]}.\n"
+)
+
+ANSWER_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "offline": {"model_provider": "offline"},
+    "custom": {
+        "project_name": "Ünïcode Support Bot",
+        "package_name": "support_bot",
+        "session_key": "chat_history",
+        "python_version": "3.13",
+        "temperature": 0.0,
+        "history_max_tokens": 500,
+        "model_name": "gpt-4.1-mini",
+        "system_prompt": HOSTILE_SYSTEM_PROMPT,
+        "greeting": 'Hi {name}! Ask me *anything* — "quotes", \\ and {{ braces }}.',
+        "description": 'A "quoted" description with \\ and {{ braces }}',
+        "author_name": "Zoë O'Brien",
+    },
+}
+ANSWER_SETS |= {f"provider-{name}": {"model_provider": name} for name in PROVIDERS}
+"""Answer sets rendered and checked in full: a few mixes, and every provider by itself."""
+
+
+def render(destination: Path, **answers: Any) -> Path:
+    """Render the working tree of this template (uncommitted changes included)."""
+    copier.run_copy(
+        str(TEMPLATE_ROOT),
+        destination,
+        data=answers,
+        defaults=True,
+        vcs_ref="HEAD",
+        quiet=True,
+        unsafe=False,
+    )
+    return destination
+
+
+def run(
+    *command: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; on failure, raise with its whole output so that pytest shows it."""
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, command))} exited {result.returncode} in {cwd}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+def tool(name: str) -> Path:
+    """A console script of the environment running the tests (ruff, copier, streamlit)."""
+    return PYTHON_BIN / name
+
+
+def read_answers(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """This process's environment without any model setting or key, plus overrides."""
+    names = {"LLM_PROVIDER", "LLM_MODEL", "APP_TITLE", "APP_GREETING"}
+    names |= {p["key_variable"] for p in PROVIDERS.values() if p["key_variable"]}
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    env.update(overrides)
+    return env
