@@ -23,7 +23,7 @@ HOSTILE_SYSTEM_PROMPT = (
     'You are "Bot" {name} {{ jinja }} {% raw %} }} {0} \\n \\ backslash\n'
     "  indented line with trailing spaces   \n"
     "Ünïcödé ✓ — 中文 — emoji 🤖\n"
-    "Reply in JSON like {\"a\": [1, 2]}.\n"
+    'Reply in JSON like {"a": [1, 2]}.\n'
 )
 
 ANSWER_SETS: dict[str, dict[str, Any]] = {
@@ -104,3 +104,35 @@ def clean_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in names}
     env.update(overrides)
     return env
+
+
+def template_files() -> list[str]:
+    """The template's files as git sees them: tracked, plus untracked ones not ignored."""
+    listed = run("git", "ls-files", "-co", "--exclude-standard", cwd=TEMPLATE_ROOT).stdout
+    return [name for name in listed.splitlines() if (TEMPLATE_ROOT / name).is_file()]
+
+
+def make_template_repo(destination: Path, tag: str) -> Path:
+    """A throwaway git copy of this template's working tree, committed and tagged."""
+    for name in template_files():
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((TEMPLATE_ROOT / name).read_bytes())
+    commit_all(destination, f"Template {tag}")
+    run("git", "tag", tag, cwd=destination)
+    return destination
+
+
+def commit_all(repo: Path, message: str) -> None:
+    """Commit everything in repo (a git repo is created on first use)."""
+    if not (repo / ".git").exists():
+        run("git", "init", "-q", "-b", "main", cwd=repo)
+    run("git", "add", "-A", cwd=repo)
+    run("git", "commit", "-q", "--allow-empty", "-m", message, cwd=repo)
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace text in a file, failing loudly if the text is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= count, f"{old!r} not found {count} time(s) in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -24,8 +23,14 @@ def test_generated_project_is_ruff_formatted(rendered, answer_set: str) -> None:
 
 def test_generated_project_passes_its_own_tests(rendered, answer_set: str) -> None:
     result = run(
-        tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-        cwd=rendered(answer_set), env=clean_env(),
+        tool("python"),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        cwd=rendered(answer_set),
+        env=clean_env(),
     )
 
     assert " passed" in result.stdout and "failed" not in result.stdout
@@ -36,8 +41,15 @@ def test_streamlit_run_serves_the_app_offline(rendered, answer_set: str) -> None
     port = free_port()
     server = subprocess.Popen(
         [
-            tool("streamlit"), "run", "app.py", "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--server.port", str(port),
+            tool("streamlit"),
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
         ],
         cwd=project,
         env=clean_env(LLM_PROVIDER="offline"),

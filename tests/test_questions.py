@@ -13,7 +13,13 @@ from helpers import PROVIDERS, TEMPLATE_ROOT, read_answers, render, run, tool
 
 def test_copy_with_defaults_asks_nothing_and_needs_no_trust(tmp_path: Path) -> None:
     result = run(
-        tool("copier"), "copy", "--defaults", "--vcs-ref", "HEAD", TEMPLATE_ROOT, tmp_path / "out",
+        tool("copier"),
+        "copy",
+        "--defaults",
+        "--vcs-ref",
+        "HEAD",
+        TEMPLATE_ROOT,
+        tmp_path / "out",
         cwd=tmp_path,
     )
 
@@ -78,9 +84,9 @@ def test_provider_table_is_the_only_list_of_providers() -> None:
         ({"system_prompt": "  \n"}, "system prompt must not be empty"),
         ({"greeting": ""}, "greeting must not be empty"),
     ],
-    ids=lambda value: "-".join(f"{k}={v!r}" for k, v in value.items())
-    if isinstance(value, dict)
-    else "",
+    ids=lambda value: (
+        "-".join(f"{k}={v!r}" for k, v in value.items()) if isinstance(value, dict) else ""
+    ),
 )
 def test_bad_answer_is_rejected_with_a_clear_message(
     tmp_path: Path, answers: dict[str, object], message: str
@@ -96,10 +102,20 @@ def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(tmp_path: 
     # validation (copier 9.19); interactive answers are re-asked with the message instead.
     result = subprocess.run(
         [
-            tool("copier"), "copy", "--defaults", "--vcs-ref", "HEAD",
-            "-d", "package_name=class", TEMPLATE_ROOT, tmp_path / "out",
+            tool("copier"),
+            "copy",
+            "--defaults",
+            "--vcs-ref",
+            "HEAD",
+            "-d",
+            "package_name=class",
+            TEMPLATE_ROOT,
+            tmp_path / "out",
         ],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
     )
 
     assert result.returncode != 0
