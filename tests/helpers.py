@@ -6,11 +6,17 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import copier
+import pytest
 import yaml
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 PYTHON_BIN = Path(sys.executable).parent
@@ -136,3 +142,35 @@ def edit(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) >= count, f"{old!r} not found {count} time(s) in {path}"
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@contextmanager
+def app_settings_environment(**overrides: str) -> Iterator[None]:
+    """os.environ for an in-process AppTest: no app setting or provider key of this shell
+    (LLM_*, APP_*, HISTORY_*, *_API_KEY, *_BASE_URL), no proxy for 127.0.0.1, plus overrides."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(("LLM_", "APP_", "HISTORY_")) or name.endswith(
+                ("_API_KEY", "_BASE_URL")
+            ):
+                patch.delenv(name)
+        patch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        for name, value in overrides.items():
+            patch.setenv(name, value)
+        yield
+
+
+def app_test(project: Path, **secrets: str) -> AppTest:
+    """The generated project's app.py under Streamlit's AppTest, in this process, not yet run.
+
+    Give each project driven this way its own package_name: its modules are imported into
+    this process. Setting secrets keeps AppTest from reading .streamlit/secrets.toml.
+    """
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()  # a chain cached by another app or test must not answer
+    app = AppTest.from_file(str(project / "app.py"), default_timeout=60)
+    for name, value in ({"LLM_PROVIDER": "offline"} | secrets).items():
+        app.secrets[name] = value
+    return app

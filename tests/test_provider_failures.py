@@ -1,0 +1,185 @@
+"""A provider that fails: the generated app explains it in the chat and loses nothing.
+
+The generated OpenAI app runs under Streamlit's AppTest and talks, through the real openai
+client, to tests/faulty_server.py on 127.0.0.1, which fails on purpose. Each scenario is
+played once (a failing turn, then a normal turn) and the tests read what was recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from faulty_server import NORMAL_REPLY, PARTIAL_REPLY, FaultyServer
+from helpers import app_settings_environment, app_test, free_port
+
+pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
+
+SESSION_KEY = "langchain_messages"
+FIRST_QUESTION = "What went wrong?"
+SECOND_QUESTION = "And now?"
+MAX_RETRIES = 1
+
+
+@dataclass
+class Turn:
+    """What the page showed and kept after one question."""
+
+    exceptions: list[str]
+    messages: list[tuple[str, list[str], list[str]]]
+    """Each chat message drawn: its role, its Markdown texts and its error texts."""
+    history: list[BaseMessage]
+    requests: int
+    """How many requests the provider received for this question (retries included)."""
+
+    @property
+    def reply_errors(self) -> list[str]:
+        return self.messages[-1][2]
+
+
+@dataclass
+class Played:
+    failed: Turn
+    next: Turn
+
+
+SCENARIOS = [
+    "refused",
+    "slow",
+    "unauthorized",
+    "rate_limited",
+    "server_error",
+    "cut_stream",
+    "context_length",
+]
+
+
+@pytest.fixture(scope="module")
+def project(rendered) -> Path:
+    return rendered("provider-failures", model_provider="openai", package_name="failing_app")
+
+
+def snapshot(app, requests: int) -> Turn:
+    return Turn(
+        exceptions=[exception.value for exception in app.exception],
+        messages=[
+            (
+                message.name,
+                [markdown.value for markdown in message.markdown],
+                [error.value for error in message.error],
+            )
+            for message in app.chat_message
+        ],
+        history=list(app.session_state[SESSION_KEY]),
+        requests=requests,
+    )
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def played(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str, Played]]:
+    """Ask once while the provider fails in this way, then once when it answers again."""
+    scenario = request.param
+    # "refused": nothing listens on the port until the provider "comes back".
+    port = free_port()
+    server = None if scenario == "refused" else FaultyServer(scenario, port=port, slow_seconds=4)
+    with app_settings_environment(OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1"):
+        if server:
+            server.__enter__()
+        try:
+            app = app_test(
+                project,
+                LLM_PROVIDER="openai",
+                OPENAI_API_KEY="sk-test-not-a-real-key",
+                LLM_MAX_RETRIES=str(MAX_RETRIES),
+                LLM_TIMEOUT_SECONDS="1",
+            )
+            app.run()
+            app.chat_input[0].set_value(FIRST_QUESTION).run()
+            failed = snapshot(app, len(server.requests) if server else 0)
+
+            if server is None:
+                server = FaultyServer("ok", port=port).__enter__()
+            server.switch("ok")
+            app.chat_input[0].set_value(SECOND_QUESTION).run()
+            yield scenario, Played(failed, snapshot(app, len(server.requests)))
+        finally:
+            if server:
+                server.__exit__(None, None, None)
+
+
+EXPLANATIONS = {
+    "refused": ["could not be reached", "base URL"],
+    "slow": ["No answer within LLM_TIMEOUT_SECONDS", "raise LLM_TIMEOUT_SECONDS"],
+    "unauthorized": ["rejected the API key", ".streamlit/secrets.toml"],
+    "rate_limited": ["rate limiting", "Wait a minute"],
+    "server_error": ["internal error", "Ask again"],
+    "cut_stream": ["broke off in the middle of the reply", "Ask again"],
+    "context_length": ["chat is too long", "new chat", "HISTORY_MAX_TOKENS"],
+}
+
+
+def test_failure_is_explained_in_the_chat_without_a_traceback(played) -> None:
+    scenario, turns = played
+
+    assert not turns.failed.exceptions
+    [explanation] = turns.failed.reply_errors
+    assert turns.failed.messages[-1][0] == "ai"
+    for words in EXPLANATIONS[scenario]:
+        assert words in explanation
+    assert "Traceback" not in explanation
+
+
+def test_each_failure_has_its_own_explanation() -> None:
+    phrases = [words[0] for words in EXPLANATIONS.values()]
+
+    assert len(set(phrases)) == len(SCENARIOS) == len(EXPLANATIONS)
+
+
+def test_question_is_kept_in_the_history_and_no_half_reply_is_stored(played) -> None:
+    _, turns = played
+
+    assert turns.failed.history == [HumanMessage(content=FIRST_QUESTION)]
+    assert turns.failed.messages[1] == ("human", [FIRST_QUESTION], [])
+
+
+@pytest.mark.parametrize("played", ["cut_stream"], indirect=True)
+def test_cut_stream_shows_what_arrived_but_stores_none_of_it(played) -> None:
+    _, turns = played
+
+    assert turns.failed.messages[-1][1] == [PARTIAL_REPLY]
+    assert not any(isinstance(message, AIMessage) for message in turns.failed.history)
+
+
+def test_next_turn_is_answered_normally_with_the_failed_question_kept(played) -> None:
+    _, turns = played
+
+    assert not turns.next.exceptions
+    assert turns.next.messages[-1] == ("ai", [NORMAL_REPLY], [])
+    assert [message.content for message in turns.next.history] == [
+        FIRST_QUESTION,
+        SECOND_QUESTION,
+        NORMAL_REPLY,
+    ]
+    assert turns.next.requests == 1
+
+
+# Refused connections are retried too, but with nothing listening nobody can count them.
+REQUESTS_PER_QUESTION = {
+    "slow": 1 + MAX_RETRIES,
+    "rate_limited": 1 + MAX_RETRIES,
+    "server_error": 1 + MAX_RETRIES,
+    "unauthorized": 1,
+    "context_length": 1,
+    "cut_stream": 1,
+}
+
+
+@pytest.mark.parametrize("played", list(REQUESTS_PER_QUESTION), indirect=True)
+def test_only_failures_that_may_pass_are_retried(played) -> None:
+    scenario, turns = played
+
+    assert turns.failed.requests == REQUESTS_PER_QUESTION[scenario]
