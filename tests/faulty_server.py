@@ -82,7 +82,7 @@ class FaultyHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        scenario = self.server.record(json.loads(body or b"{}"))
+        scenario = self.server.record(json.loads(body or b"{}"), self.headers.get("Authorization"))
         if scenario == "slow":
             self.server.stopping.wait(self.server.slow_seconds)
             self.close_connection = True
@@ -139,6 +139,8 @@ class FaultyServer(ThreadingHTTPServer):
         self.scenario = scenario
         self.slow_seconds = slow_seconds
         self.requests: list[dict[str, Any]] = []
+        self.authorizations: list[str | None] = []
+        """The Authorization header of each request: which API key the client sent."""
         self.stopping = threading.Event()
         self._lock = threading.Lock()
 
@@ -146,10 +148,11 @@ class FaultyServer(ThreadingHTTPServer):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
-    def record(self, request: dict[str, Any]) -> str:
+    def record(self, request: dict[str, Any], authorization: str | None) -> str:
         """Count a request; return the scenario it is answered with."""
         with self._lock:
             self.requests.append(request)
+            self.authorizations.append(authorization)
             return self.scenario
 
     def switch(self, scenario: str) -> None:
