@@ -47,6 +47,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "greeting": 'Hi {name}! Ask me *anything* — "quotes", \\ and {{ braces }}.',
         "description": 'A "quoted" description with \\ and {{ braces }}',
         "author_name": "Zoë O'Brien",
+        "dockerfile": False,
     },
 }
 ANSWER_SETS |= {f"provider-{name}": {"model_provider": name} for name in PROVIDERS}
