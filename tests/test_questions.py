@@ -63,41 +63,114 @@ def test_provider_table_is_the_only_list_of_providers() -> None:
     assert "providers" in config["model_provider"]["choices"]
 
 
-@pytest.mark.parametrize(
-    ("answers", "message"),
-    [
-        ({"package_name": "My-App"}, "is not a valid package name"),
-        ({"package_name": "1app"}, "is not a valid package name"),
-        ({"package_name": "class"}, "is a Python keyword"),
-        ({"package_name": "streamlit"}, "would shadow a module"),
-        ({"package_name": "langchain_core"}, "would shadow a module"),
-        ({"project_name": "   "}, "project name must not be empty"),
-        ({"project_name": "two\nlines"}, "project name must be one line"),
-        ({"session_key": ""}, "is not a valid session key"),
-        ({"session_key": "chat history"}, "is not a valid session key"),
-        ({"session_key": "new_chat_button"}, "is a widget key of the app itself"),
-        ({"model_name": " "}, "model name must not be empty"),
-        ({"model_name": 'gpt "4"'}, "is not a valid model name"),
-        ({"temperature": 2.5}, "temperature must be between 0 and 2"),
-        ({"temperature": -0.1}, "temperature must be between 0 and 2"),
-        ({"history_max_tokens": 10}, "history budget must be at least 100"),
-        ({"system_prompt": "  \n"}, "system prompt must not be empty"),
-        ({"greeting": ""}, "greeting must not be empty"),
-    ],
-    ids=lambda value: (
-        "-".join(f"{k}={v!r}" for k, v in value.items()) if isinstance(value, dict) else ""
-    ),
-)
+def bad(question: str, answer: object, message: str) -> object:
+    """One rejected answer and the message (what is wrong, what is allowed) it must get."""
+    shown = repr(answer) if len(repr(answer)) < 30 else f"{repr(answer)[:20]}...({len(answer)})"
+    return pytest.param({question: answer}, message, id=f"{question}={shown}")
+
+
+REJECTED_ANSWERS = [
+    bad("project_name", "   ", "The project name must not be empty"),
+    bad("project_name", "two\nlines", "must be one line of text, without line breaks"),
+    bad("project_name", "tab\tin it", "must be one line of text, without line breaks"),
+    bad("package_name", "", "use lowercase letters, digits and underscores"),
+    bad("package_name", "My-App", "use lowercase letters, digits and underscores"),
+    bad("package_name", "1app", "not starting with a digit"),
+    bad("package_name", "class", '"class" is a Python keyword: choose another package name'),
+    bad("package_name", "streamlit", "would shadow a module the app imports"),
+    bad("package_name", "langchain_core", "would shadow a module the app imports"),
+    bad("description", "two\nlines", "The description must be one line of text"),
+    bad("description", "bell\x07", "The description must be one line of text"),
+    bad("description", "x" * 513, "must be at most 512 characters"),
+    bad("author_name", " ", "The author name must not be empty"),
+    bad("author_name", "two\nlines", "The author name must be one line of text"),
+    bad("session_key", "", "use letters, digits and underscores, not starting with a digit"),
+    bad("session_key", "chat history", "is not a valid session key: use letters, digits"),
+    bad("session_key", "1st", "is not a valid session key: use letters, digits"),
+    bad("session_key", "new_chat_button", "is a widget key of the app itself"),
+    bad("session_key", "sidebar_api_key", "is a widget key of the app itself"),
+    bad("model_name", " ", "The model name must not be empty"),
+    bad("model_name", 'gpt "4"', "no spaces, quotes or backslashes"),
+    bad("model_name", "gpt 4", "no spaces, quotes or backslashes"),
+    bad("model_name", "gpt\\4", "no spaces, quotes or backslashes"),
+    bad("temperature", 2.5, "The temperature must be between 0 and 2, got 2.5"),
+    bad("temperature", -0.1, "The temperature must be between 0 and 2, got -0.1"),
+    bad("temperature", "nan", "The temperature must be between 0 and 2, got nan"),
+    bad("history_max_tokens", 10, "The history budget must be at least 100 tokens, got 10"),
+    bad("system_prompt", "  \n", "The system prompt must not be empty"),
+    bad("system_prompt", "nul\x00", "must not contain control characters"),
+    bad("system_prompt", "windows\r\nline", "carriage returns are not"),
+    bad("greeting", "", "The greeting must not be empty"),
+    bad("greeting", "\x1b[31mred", "The greeting must not contain control characters"),
+    bad("python_version", "3.9", "Invalid choice for 'python_version'"),
+    bad("model_provider", "nope", "Invalid choice for 'model_provider'"),
+    # copier casts typed answers before validating them; its own message says what failed.
+    bad("temperature", "warm", "could not convert string to float: 'warm'"),
+    bad("history_max_tokens", "many", "invalid literal for int() with base 10: 'many'"),
+]
+
+
+@pytest.mark.parametrize(("answers", "message"), REJECTED_ANSWERS)
 def test_bad_answer_is_rejected_with_a_clear_message(
     tmp_path: Path, answers: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as rejected:
         render(tmp_path / "out", **answers)
 
-    assert not (tmp_path / "out" / "app.py").exists()
+    assert message in str(rejected.value)
+    assert not (tmp_path / "out").exists()
 
 
-def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(tmp_path: Path) -> None:
+def test_validated_questions_name_themselves_in_the_message(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as rejected:
+        render(tmp_path / "out", description="two\nlines")
+
+    assert str(rejected.value).startswith("Validation error for question 'description': ")
+
+
+def test_every_free_text_question_has_a_validator() -> None:
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    free_text = [
+        name
+        for name, question in config.items()
+        if isinstance(question, dict)
+        and question.get("type") in ("str", "int", "float")
+        and "choices" not in question
+        and question.get("when") is not False
+    ]
+
+    assert [name for name in free_text if "validator" not in config[name]] == []
+    assert {"project_name", "description", "author_name", "greeting"} <= set(free_text)
+
+
+def test_answers_at_the_limits_are_accepted(tmp_path: Path) -> None:
+    project = render(
+        tmp_path / "out",
+        temperature=2.0,
+        history_max_tokens=100,
+        description="x" * 512,
+        greeting="Tabs\tand\nnewlines are fine",
+        system_prompt="\tIndented\n\nand several lines\n",
+    )
+
+    answers = read_answers(project)
+    assert (answers["temperature"], answers["history_max_tokens"]) == (2.0, 100)
+    assert len(answers["description"]) == 512
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("package_name=class", '"class" is a Python keyword: choose another package name.'),
+        ("temperature=3", "The temperature must be between 0 and 2, got 3.0."),
+        ("session_key=chat history", '"chat history" is not a valid session key'),
+        ("model_provider=nope", "Invalid choice for 'model_provider'"),
+    ],
+    ids=lambda value: value.split("=")[0] if "=" in value else "",
+)
+def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(
+    tmp_path: Path, data: str, message: str
+) -> None:
     # copier's CLI prints its own traceback above the message when `-d` data fails
     # validation (copier 9.19); interactive answers are re-asked with the message instead.
     result = subprocess.run(
@@ -108,7 +181,7 @@ def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(tmp_path: 
             "--vcs-ref",
             "HEAD",
             "-d",
-            "package_name=class",
+            data,
             TEMPLATE_ROOT,
             tmp_path / "out",
         ],
@@ -119,6 +192,5 @@ def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(tmp_path: 
     )
 
     assert result.returncode != 0
-    assert "Validation error for question 'package_name'" in result.stderr
-    assert '"class" is a Python keyword: choose another package name.' in result.stderr
+    assert message in result.stderr
     assert not (tmp_path / "out").exists()
