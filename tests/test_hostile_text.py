@@ -1,0 +1,212 @@
+"""Any text the questions accept renders a valid project that shows and sends it verbatim.
+
+Property-based: hypothesis mixes adversarial fragments (quotes, braces, Jinja and TOML
+syntax, backslashes, line breaks where allowed, non-ASCII, invisible characters) with
+arbitrary text, and renders the template with it as the project name, description,
+author, greeting and system prompt. Rendering takes about a second, so few examples run
+per test; the @example cases run every time.
+"""
+
+from __future__ import annotations
+
+import compileall
+import importlib
+import itertools
+import sys
+import textwrap
+import tomllib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatResult
+from pydantic import Field
+
+from helpers import HOSTILE_SYSTEM_PROMPT, app_settings_environment, app_test, render, run, tool
+
+FRAGMENTS = [
+    '"', "'", "\\", "\\n", "\\u0041", "{", "}", "{x}", "{0}", "%s", "{{ x }}", "}}", "{{",
+    "{% if x %}", "{% raw %}", "{% endraw %}", "{%", "%}", "{#", "#}", "${HOME}", "$(id)",
+    "`cmd`", '"""', "'''", "[tool.x]", "key = 1", "# hash", "<script>x</script>", "*bold*",
+    "| a | b |", "é", "ß", "中文", "🤖", "\u200b", "\u2028", "\x85", "\ufeff", "\u202e",
+]  # fmt: skip
+"""Text that breaks naive quoting in Python, TOML, YAML, JSON, Jinja, Markdown or a shell."""
+
+LINE_BREAKS = ["\n", "\n\n", "\t", "  \n", "\n  indented"]
+
+ANY_CHARACTER = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+"""Every character but surrogates and control characters (which the validators reject)."""
+
+
+def hostile_text(multiline: bool, max_size: int = 12) -> st.SearchStrategy[str]:
+    pieces = FRAGMENTS + (LINE_BREAKS if multiline else [])
+    part = st.one_of(st.sampled_from(pieces), st.text(ANY_CHARACTER, max_size=20))
+    text = st.lists(part, min_size=1, max_size=max_size).map("".join)
+    very_long = st.builds(lambda piece, times: piece * times, text, st.integers(50, 400))
+    return st.one_of(text, text, very_long).filter(lambda value: value.strip() != "")
+
+
+ANSWERS = st.fixed_dictionaries(
+    {
+        "project_name": hostile_text(multiline=False),
+        "description": hostile_text(multiline=False).filter(lambda value: len(value) <= 512),
+        "author_name": hostile_text(multiline=False, max_size=4),
+        "greeting": hostile_text(multiline=True),
+        "system_prompt": hostile_text(multiline=True),
+    }
+)
+WORST_CASE = {
+    "project_name": '{{ project_name }} "Bot" \\ {% raw %} 中文 🤖',
+    "description": "{#- comment -#} 'single' \"double\" \\\\ ${HOME} \u2028 \ufeff",
+    "author_name": 'O\'Brien "Zoë" {{ author }} \\',
+    "greeting": "Hi {name}!\n\n{{ greeting }} {% endraw %}\t**bold** `code` \\n",
+    "system_prompt": HOSTILE_SYSTEM_PROMPT + "{% if x %}{{ y }}{% endif %}\n\n  \n",
+}
+SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    database=None,
+    # No shrinking: each example renders a project, so shrinking would take many minutes;
+    # a failure reports the example as generated.
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+package_names = (f"hostile_app_{number}" for number in itertools.count())
+"""Each rendered project gets its own package name: its modules are imported here."""
+
+
+def render_hostile(tmp_path_factory: pytest.TempPathFactory, answers: dict[str, str]) -> Path:
+    destination = tmp_path_factory.mktemp("hostile") / "project"
+    return render(destination, package_name=next(package_names), **answers)
+
+
+@contextmanager
+def imported(project: Path) -> Iterator[Any]:
+    """The generated package, imported into this process, and forgotten afterwards."""
+    package = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    name = package["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"][0]
+    sys.path.insert(0, str(project))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(project))
+        for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+            del sys.modules[module]
+
+
+class RecordingChatModel(GenericFakeChatModel):
+    """A fake model that records what it was sent."""
+
+    received: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        self.received.append(list(messages))
+        return super()._generate(messages, *args, **kwargs)
+
+
+@SETTINGS
+@given(answers=ANSWERS)
+@example(answers=WORST_CASE)
+def test_hostile_answers_render_a_valid_project_with_the_exact_values(
+    tmp_path_factory: pytest.TempPathFactory, answers: dict[str, str]
+) -> None:
+    project = render_hostile(tmp_path_factory, answers)
+
+    run(tool("ruff"), "check", "--no-cache", ".", cwd=project)
+    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=project)
+    assert compileall.compile_dir(project, quiet=1, force=True)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["description"] == answers["description"]
+    assert pyproject["project"]["authors"] == [{"name": answers["author_name"]}]
+    app_settings = tomllib.loads((project / "app_settings.toml").read_text(encoding="utf-8"))
+    assert app_settings["APP_TITLE"] == answers["project_name"]
+    assert app_settings["APP_GREETING"] == answers["greeting"]
+
+
+class ListHistory(BaseChatMessageHistory):
+    """The simplest history: a list in memory."""
+
+    def __init__(self) -> None:
+        self.messages: list[BaseMessage] = []
+
+    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        self.messages.extend(messages)
+
+    def clear(self) -> None:
+        self.messages = []
+
+
+def as_streamlit_shows(text: str) -> str:
+    """st.title and st.markdown dedent and strip their text (streamlit's clean_text)."""
+    return textwrap.dedent(text).strip()
+
+
+@SETTINGS
+@given(answers=ANSWERS)
+@example(answers=WORST_CASE)
+def test_hostile_answers_reach_the_page_and_the_model_verbatim(
+    tmp_path_factory: pytest.TempPathFactory, answers: dict[str, str]
+) -> None:
+    project = render_hostile(tmp_path_factory, answers)
+
+    with app_settings_environment(LLM_PROVIDER="offline"), imported(project) as package:
+        app = app_test(project).run()
+        assert not app.exception
+        assert app.title[0].value == as_streamlit_shows(answers["project_name"])
+        assert app.chat_message[0].markdown[0].value == as_streamlit_shows(answers["greeting"])
+
+        app_settings = importlib.import_module(f"{package.__name__}.settings").load_settings()
+        chain_module = importlib.import_module(f"{package.__name__}.chain")
+        model = RecordingChatModel(messages=iter([AIMessage(content="ok")]))
+        chain = chain_module.build_chat_chain(
+            model, app_settings.system_prompt, 4000, lambda _: ListHistory()
+        )
+        chain.invoke({"question": "hi"}, config={"configurable": {"session_id": "test"}})
+
+    assert model.received[0][0].type == "system"
+    assert model.received[0][0].content == answers["system_prompt"]
+
+
+CONTROL_CHARACTER = st.characters(categories=["Cc"], exclude_characters="\t\n\x85")
+
+
+@settings(SETTINGS, max_examples=6)
+@given(
+    before=hostile_text(multiline=True),
+    control=CONTROL_CHARACTER.filter(lambda character: character < "\x80"),
+    after=hostile_text(multiline=True),
+)
+def test_control_characters_are_rejected_with_a_clear_value_error(
+    tmp_path_factory: pytest.TempPathFactory, before: str, control: str, after: str
+) -> None:
+    destination = tmp_path_factory.mktemp("rejected") / "project"
+
+    with pytest.raises(ValueError) as rejected:
+        render(destination, greeting=before + control + after)
+
+    assert str(rejected.value) == (
+        "Validation error for question 'greeting': The greeting must not contain control "
+        "characters (tabs and newlines are fine; carriage returns are not)."
+    )
+    assert not destination.exists()
+
+
+@settings(SETTINGS, max_examples=6)
+@given(before=hostile_text(multiline=False), after=hostile_text(multiline=False))
+def test_a_line_break_in_the_project_name_is_rejected_with_a_clear_value_error(
+    tmp_path_factory: pytest.TempPathFactory, before: str, after: str
+) -> None:
+    destination = tmp_path_factory.mktemp("rejected") / "project"
+
+    with pytest.raises(ValueError, match="The project name must be one line of text"):
+        render(destination, project_name=f"{before}\n{after}")
+
+    assert not destination.exists()
