@@ -10,7 +10,7 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from .chain import build_chat_chain, streamlit_history
 from .model_errors import describe_model_error
-from .providers import PROVIDERS, Provider
+from .providers import PROVIDER_SETTING_NAMES, PROVIDERS, Provider
 from .settings import Settings, SettingsError, load_settings, read_secret
 
 # Widget keys of the page itself (the history's session key must differ from these).
@@ -94,7 +94,7 @@ def answer(
 def render_chat_page() -> None:
     """The whole page, drawn again on every rerun."""
     try:
-        settings = load_settings()
+        settings = load_settings(provider_setting_names=PROVIDER_SETTING_NAMES)
     except SettingsError as error:
         st.error(f"**The app is not configured correctly.** {error}")
         st.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ class Settings:
     max_retries: int
     history_max_tokens: int
     system_prompt: str = field(repr=False)
+    provider_settings: dict[str, str | None] = field(default_factory=dict)
+    """The provider's own settings (e.g. its base URL) by name; None when unset."""
 
 
 def read_secret(name: str) -> Any | None:
@@ -69,6 +72,14 @@ def read_setting(name: str, file_values: dict[str, Any]) -> Any | None:
     if secret not in (None, ""):
         return secret
     return file_values.get(name)
+
+
+def read_optional_setting(name: str, file_values: dict[str, Any]) -> str | None:
+    """Return a setting that may be left unset, or None when it is missing or empty."""
+    value = read_setting(name, file_values)
+    if value is None:
+        return None
+    return str(value).strip() or None
 
 
 def _number(name: str, value: Any, kind: type[int] | type[float], minimum: float) -> Any:
@@ -90,8 +101,13 @@ def read_system_prompt(path: Path = SYSTEM_PROMPT_FILE) -> str:
     return text.removesuffix("\n")
 
 
-def load_settings(settings_file: Path = SETTINGS_FILE) -> Settings:
-    """Read every setting; raise SettingsError with a readable message when one is wrong."""
+def load_settings(
+    settings_file: Path = SETTINGS_FILE, provider_setting_names: Sequence[str] = ()
+) -> Settings:
+    """Read every setting; raise SettingsError with a readable message when one is wrong.
+
+    provider_setting_names are read the same way; they may be unset.
+    """
     try:
         file_values = tomllib.loads(settings_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -117,4 +133,7 @@ def load_settings(settings_file: Path = SETTINGS_FILE) -> Settings:
         max_retries=_number("LLM_MAX_RETRIES", setting("LLM_MAX_RETRIES"), int, 0),
         history_max_tokens=_number("HISTORY_MAX_TOKENS", setting("HISTORY_MAX_TOKENS"), int, 100),
         system_prompt=read_system_prompt(),
+        provider_settings={
+            name: read_optional_setting(name, file_values) for name in provider_setting_names
+        },
     )
