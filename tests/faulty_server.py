@@ -20,6 +20,8 @@ PARTIAL_REPLY = "This reply breaks off in the"
 SCENARIOS = (
     "ok",
     "unauthorized",
+    "forbidden",
+    "unknown_model",
     "rate_limited",
     "server_error",
     "cut_stream",
@@ -38,6 +40,16 @@ ERRORS: dict[str, tuple[int, dict[str, str], dict[str, Any]]] = {
         401,
         {},
         openai_error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"),
+    ),
+    "forbidden": (
+        403,
+        {},
+        openai_error("You are not allowed to use this model.", "invalid_request_error", None),
+    ),
+    "unknown_model": (
+        404,
+        {},
+        openai_error("The model `gpt-0` does not exist.", "invalid_request_error", "not_found"),
     ),
     "rate_limited": (
         429,
