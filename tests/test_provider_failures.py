@@ -33,6 +33,8 @@ class Turn:
     history: list[BaseMessage]
     requests: int
     """How many requests the provider received for this question (retries included)."""
+    sent: list[dict[str, str]]
+    """The messages of the last request the provider received: what the model was sent."""
 
     @property
     def reply_errors(self) -> list[str]:
@@ -42,6 +44,8 @@ class Turn:
 @dataclass
 class Played:
     failed: Turn
+    rerun: Turn
+    """The page drawn again (any widget click reruns it) before the next question."""
     next: Turn
 
 
@@ -63,7 +67,7 @@ def project(rendered) -> Path:
     return rendered("provider-failures", model_provider="openai", package_name="failing_app")
 
 
-def snapshot(app, requests: int) -> Turn:
+def snapshot(app, server: FaultyServer | None) -> Turn:
     return Turn(
         exceptions=[exception.value for exception in app.exception],
         messages=[
@@ -75,7 +79,8 @@ def snapshot(app, requests: int) -> Turn:
             for message in app.chat_message
         ],
         history=list(app.session_state[SESSION_KEY]),
-        requests=requests,
+        requests=len(server.requests) if server else 0,
+        sent=server.requests[-1]["messages"] if server and server.requests else [],
     )
 
 
@@ -99,13 +104,14 @@ def played(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str,
             )
             app.run()
             app.chat_input[0].set_value(FIRST_QUESTION).run()
-            failed = snapshot(app, len(server.requests) if server else 0)
+            failed = snapshot(app, server)
+            rerun = snapshot(app.run(), server)
 
             if server is None:
                 server = FaultyServer("ok", port=port).__enter__()
             server.switch("ok")
             app.chat_input[0].set_value(SECOND_QUESTION).run()
-            yield scenario, Played(failed, snapshot(app, len(server.requests)))
+            yield scenario, Played(failed, rerun, snapshot(app, server))
         finally:
             if server:
                 server.__exit__(None, None, None)
@@ -144,8 +150,28 @@ def test_each_failure_has_its_own_explanation() -> None:
 def test_question_is_kept_in_the_history_and_no_half_reply_is_stored(played) -> None:
     _, turns = played
 
-    assert turns.failed.history == [HumanMessage(content=FIRST_QUESTION)]
+    assert [(type(m), m.content) for m in turns.failed.history] == [(HumanMessage, FIRST_QUESTION)]
     assert turns.failed.messages[1] == ("human", [FIRST_QUESTION], [])
+
+
+def test_rerun_shows_the_question_and_its_explanation_again(played) -> None:
+    _, turns = played
+
+    assert not turns.rerun.exceptions
+    assert turns.rerun.messages[1:] == [
+        ("human", [FIRST_QUESTION], []),
+        ("ai", [], turns.failed.reply_errors),
+    ]
+
+
+def test_model_is_sent_the_failed_question_but_not_its_explanation(played) -> None:
+    _, turns = played
+
+    assert [(m["role"], m["content"]) for m in turns.next.sent[1:]] == [
+        ("user", FIRST_QUESTION),
+        ("user", SECOND_QUESTION),
+    ]
+    assert not any(turns.failed.reply_errors[0] in str(m) for m in turns.next.sent)
 
 
 @pytest.mark.parametrize("played", ["cut_stream"], indirect=True)

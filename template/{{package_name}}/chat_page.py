@@ -6,6 +6,7 @@ import os
 
 import streamlit as st
 from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.messages import HumanMessage
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from .chain import build_chat_chain, streamlit_history
@@ -17,6 +18,8 @@ from .settings import Settings, SettingsError, load_settings, read_secret
 NEW_CHAT_BUTTON_KEY = "new_chat_button"
 API_KEY_INPUT_KEY = "sidebar_api_key"
 QUESTION_INPUT_KEY = "chat_question"
+UNANSWERED_BECAUSE = "unanswered_because"
+"""Metadata of a stored question whose reply failed: the explanation shown for it."""
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -61,6 +64,8 @@ def render_history(greeting: str, history: BaseChatMessageHistory) -> None:
     st.chat_message("ai").markdown(greeting)
     for message in history.messages:
         st.chat_message(message.type).markdown(message.text)
+        if error := message.response_metadata.get(UNANSWERED_BECAUSE):
+            st.chat_message("ai").error(error)
 
 
 def explain_missing_key(provider: Provider) -> None:
@@ -87,8 +92,12 @@ def answer(
                 )
             )
         except Exception as error:  # any provider failure: show it, never a traceback
-            history.add_user_message(question)
-            st.error(describe_model_error(error))
+            explanation = describe_model_error(error)
+            st.error(explanation)
+            # Keep the question, and why it got no answer so that reruns show that too.
+            # Only the text of a message is sent to the model, never its metadata.
+            metadata = {UNANSWERED_BECAUSE: explanation}
+            history.add_message(HumanMessage(content=question, response_metadata=metadata))
 
 
 def render_chat_page() -> None:
