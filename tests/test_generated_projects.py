@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import time
 import urllib.request
 
 import pytest
 
-from helpers import ANSWER_SETS, clean_env, free_port, run, tool
+from helpers import ANSWER_SETS, clean_env, free_port, run, tool, wait_for_health
 
 pytestmark = pytest.mark.parametrize("answer_set", list(ANSWER_SETS))
 
@@ -65,14 +64,3 @@ def test_streamlit_run_serves_the_app_offline(rendered, answer_set: str) -> None
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert "Traceback" not in output
-
-
-def wait_for_health(url: str, seconds: float = 60) -> str:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return urllib.request.urlopen(url, timeout=5).read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
