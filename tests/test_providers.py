@@ -12,13 +12,25 @@ environment, alternating between providers.
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
 
-from helpers import HOSTILE_SYSTEM_PROMPT, PROVIDERS, clean_env, read_answers, run, tool
+from helpers import (
+    HOSTILE_SYSTEM_PROMPT,
+    PROVIDERS,
+    TEMPLATE_ROOT,
+    clean_env,
+    commit_all,
+    make_template_repo,
+    read_answers,
+    run,
+    tool,
+)
 from provider_servers import Conversation, ProviderServer, RecordedRequest
 
 QUESTIONS = ["First question: what is {x}?", 'Second question, with "quotes" — ünïcödé ✓']
@@ -263,3 +275,142 @@ def test_azure_calls_the_deployment_url_with_api_version_and_api_key_header(exch
     assert request.path == "/openai/deployments/loopback-deployment/chat/completions"
     assert request.query["api-version"] == ["2024-10-21"]
     assert request.headers["api-key"] == API_KEY
+
+
+# ---------------------------------------------------------------------------------------
+# Follow-up questions: asked only by the provider that needs them, kept as settings
+# ---------------------------------------------------------------------------------------
+FOLLOW_UP_QUESTIONS = {"base_url", "azure_endpoint", "azure_deployment", "azure_api_version"}
+
+
+@each_provider
+def test_follow_up_questions_are_asked_only_by_the_provider_that_needs_them(
+    rendered, name: str
+) -> None:
+    answered = set(read_answers(rendered(f"provider-{name}"))) & FOLLOW_UP_QUESTIONS
+
+    assert answered == set(PROVIDERS[name]["questions"])
+
+
+@pytest.mark.parametrize(
+    ("provider", "question", "bad_answer"),
+    [
+        ("ollama", "base_url", "localhost:11434"),
+        ("openai_compatible", "base_url", "ftp://127.0.0.1/v1"),
+        ("openai_compatible", "base_url", "http://127.0.0.1:8000/v1 with spaces"),
+        ("azure_openai", "azure_endpoint", "my-resource.openai.azure.com"),
+        ("azure_openai", "azure_deployment", "my deployment"),
+        ("azure_openai", "azure_api_version", "latest"),
+    ],
+)
+def test_malformed_follow_up_answer_is_rejected(
+    tmp_path: Path, provider: str, question: str, bad_answer: str
+) -> None:
+    with pytest.raises(ValueError, match=question):
+        copier.run_copy(
+            str(TEMPLATE_ROOT),
+            tmp_path,
+            data={"model_provider": provider, question: bad_answer},
+            defaults=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+
+
+def test_follow_up_answers_become_run_time_settings(rendered) -> None:
+    answers = {
+        "model_provider": "azure_openai",
+        "azure_endpoint": "https://contoso.openai.azure.com",
+        "azure_deployment": "chat-prod",
+        "azure_api_version": "2025-04-01-preview",
+    }
+    project = rendered("azure-answers", **answers)
+
+    settings = tomllib.loads((project / "app_settings.toml").read_text("utf-8"))
+
+    assert settings["AZURE_OPENAI_ENDPOINT"] == "https://contoso.openai.azure.com"
+    assert settings["AZURE_OPENAI_DEPLOYMENT"] == "chat-prod"
+    assert settings["OPENAI_API_VERSION"] == "2025-04-01-preview"
+
+
+def test_base_url_default_is_the_providers_own(rendered) -> None:
+    def base_url(name: str) -> str:
+        return read_answers(rendered(f"provider-{name}"))["base_url"]
+
+    assert base_url("ollama") == "http://127.0.0.1:11434"
+    assert base_url("openai_compatible") == "http://127.0.0.1:8000/v1"
+
+
+# ---------------------------------------------------------------------------------------
+# Switching provider later with `copier update`
+# ---------------------------------------------------------------------------------------
+USER_LINE = "# Our own note: keep answers short on mobile.\n"
+
+
+@pytest.fixture(scope="module")
+def switched_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OpenAI project with the user's own edits, switched to Anthropic by an update."""
+    template = make_template_repo(tmp_path_factory.mktemp("template"), "v0.0.1")
+    project = tmp_path_factory.mktemp("switched")
+    copier.run_copy(str(template), project, defaults=True, vcs_ref="HEAD", quiet=True)
+    commit_all(project, "Generated with OpenAI")
+    chat_page = project / "my_chat_app" / "chat_page.py"
+    chat_page.write_text(chat_page.read_text("utf-8") + "\n\n" + USER_LINE, "utf-8")
+    (project / "NOTES.md").write_text("Our own notes.\n", "utf-8")
+    commit_all(project, "Our own edits")
+
+    copier.run_update(
+        project,
+        # copier keeps earlier answers, the model name too: a new provider needs its own.
+        data={"model_provider": "anthropic", "model_name": "claude-haiku-4-5"},
+        defaults=True,
+        overwrite=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    return project
+
+
+def test_switching_provider_changes_the_dependency(switched_project: Path) -> None:
+    pyproject = tomllib.loads((switched_project / "pyproject.toml").read_text("utf-8"))
+    dependencies = pyproject["project"]["dependencies"]
+
+    assert PROVIDERS["anthropic"]["package"] in dependencies
+    assert not any(d.startswith("langchain-openai") for d in dependencies)
+
+
+def test_switching_provider_changes_the_model_code_settings_and_docs(
+    switched_project: Path,
+) -> None:
+    providers = (switched_project / "my_chat_app" / "providers.py").read_text("utf-8")
+    secrets = (switched_project / ".streamlit" / "secrets.toml.example").read_text("utf-8")
+    settings = tomllib.loads((switched_project / "app_settings.toml").read_text("utf-8"))
+    readme = (switched_project / "README.md").read_text("utf-8")
+
+    assert "from langchain_anthropic import ChatAnthropic" in providers
+    assert "ChatOpenAI" not in providers
+    assert 'ANTHROPIC_API_KEY = ""' in secrets and "OPENAI_API_KEY" not in secrets
+    assert (settings["LLM_PROVIDER"], settings["LLM_MODEL"]) == ("anthropic", "claude-haiku-4-5")
+    assert "Anthropic (`claude-haiku-4-5`)" in readme and "OPENAI_API_KEY" not in readme
+
+
+def test_switching_provider_keeps_the_users_edits(switched_project: Path) -> None:
+    chat_page = (switched_project / "my_chat_app" / "chat_page.py").read_text("utf-8")
+
+    assert chat_page.endswith(USER_LINE)
+    assert (switched_project / "NOTES.md").read_text("utf-8") == "Our own notes.\n"
+
+
+def test_switched_project_passes_ruff_and_its_own_tests(switched_project: Path) -> None:
+    run(tool("ruff"), "check", "--no-cache", ".", cwd=switched_project)
+    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=switched_project)
+    run(
+        tool("python"),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        cwd=switched_project,
+        env=clean_env(),
+    )
