@@ -77,6 +77,10 @@ def build_context(project: Path, destination: Path) -> Path:
     return destination
 
 
+PYTHON_3_13 = ("docker-3.13", {"python_version": "3.13"})
+"""A project rendered for Python 3.13 (the `rendered` fixture's name and answers)."""
+
+
 @pytest.fixture(scope="module")
 def hadolint() -> Path:
     binary = tool("hadolint")
@@ -90,7 +94,7 @@ def hadolint() -> Path:
 
 @pytest.mark.parametrize(
     ("answer_set", "answers"),
-    [("defaults", {}), ("offline", {}), ("docker-3.13", {"python_version": "3.13"})],
+    [("defaults", {}), ("offline", {}), PYTHON_3_13],
 )
 def test_dockerfile_passes_hadolint(rendered, hadolint: Path, answer_set, answers) -> None:
     project = rendered(answer_set, **answers)
@@ -98,9 +102,10 @@ def test_dockerfile_passes_hadolint(rendered, hadolint: Path, answer_set, answer
     run(hadolint, "--no-color", "Dockerfile", cwd=project)
 
 
-@pytest.mark.parametrize("version", ["3.11", "3.13"])
-def test_base_image_is_slim_python_of_the_answered_version(rendered, version: str) -> None:
-    project = rendered("defaults") if version == "3.11" else rendered("docker-3.13")
+@pytest.mark.parametrize(("answer_set", "answers"), [("defaults", {}), PYTHON_3_13])
+def test_base_image_is_slim_python_of_the_answered_version(rendered, answer_set, answers) -> None:
+    project = rendered(answer_set, **answers)
+    version = answers.get("python_version", "3.11")
 
     assert arguments(parse_dockerfile(project / "Dockerfile"), "FROM") == [f"python:{version}-slim"]
 
