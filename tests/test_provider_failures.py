@@ -17,6 +17,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from faulty_server import NORMAL_REPLY, PARTIAL_REPLY, FaultyServer
 from helpers import app_settings_environment, app_test, free_port
 
+pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
+
 SESSION_KEY = "langchain_messages"
 FIRST_QUESTION = "What went wrong?"
 SECOND_QUESTION = "And now?"

@@ -19,6 +19,8 @@ from helpers import (
     tool,
 )
 
+pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
+
 FAKE_KEYS = {"OPENAI_API_KEY": "sk-test-openai-5f3a9c1e7b2d4068"} | {
     provider["key_variable"]: f"sk-test-{name}-5f3a9c1e7b2d4068"
     for name, provider in PROVIDERS.items()

@@ -9,6 +9,8 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from helpers import app_settings_environment, app_test
 
+pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
+
 SESSION_KEY = "langchain_messages"
 
 
