@@ -63,10 +63,11 @@ def test_provider_table_is_the_only_list_of_providers() -> None:
     assert "providers" in config["model_provider"]["choices"]
 
 
-def bad(question: str, answer: object, message: str) -> object:
-    """One rejected answer and the message (what is wrong, what is allowed) it must get."""
+def bad(question: str, answer: object, message: str, **context: str) -> object:
+    """One rejected answer (with the answers that make it asked) and the message it must get:
+    what is wrong and what is allowed."""
     shown = repr(answer) if len(repr(answer)) < 30 else f"{repr(answer)[:20]}...({len(answer)})"
-    return pytest.param({question: answer}, message, id=f"{question}={shown}")
+    return pytest.param(context | {question: answer}, message, id=f"{question}={shown}")
 
 
 REJECTED_ANSWERS = [
@@ -93,6 +94,36 @@ REJECTED_ANSWERS = [
     bad("model_name", 'gpt "4"', "no spaces, quotes or backslashes"),
     bad("model_name", "gpt 4", "no spaces, quotes or backslashes"),
     bad("model_name", "gpt\\4", "no spaces, quotes or backslashes"),
+    bad(
+        "base_url",
+        "localhost:8000",
+        "is not a URL: it must start with http:// or https://",
+        model_provider="openai_compatible",
+    ),
+    bad(
+        "base_url",
+        "http://host:1/ v1",
+        "contain no spaces, quotes or backslashes",
+        model_provider="ollama",
+    ),
+    bad(
+        "azure_endpoint",
+        "my-resource.openai.azure.com",
+        "is not a URL: it must start with",
+        model_provider="azure_openai",
+    ),
+    bad(
+        "azure_deployment",
+        "my deployment",
+        "use letters, digits, dots, dashes and underscores",
+        model_provider="azure_openai",
+    ),
+    bad(
+        "azure_api_version",
+        "latest",
+        "use a date like 2024-10-21, optionally followed by",
+        model_provider="azure_openai",
+    ),
     bad("temperature", 2.5, "The temperature must be between 0 and 2, got 2.5"),
     bad("temperature", -0.1, "The temperature must be between 0 and 2, got -0.1"),
     bad("temperature", "nan", "The temperature must be between 0 and 2, got nan"),
