@@ -70,7 +70,7 @@ WORST_CASE = {
     "system_prompt": HOSTILE_SYSTEM_PROMPT + "{% if x %}{{ y }}{% endif %}\n\n  \n",
 }
 SETTINGS = settings(
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     database=None,
     # No shrinking: each example renders a project, so shrinking would take many minutes;

@@ -197,7 +197,7 @@ def test_answers_at_the_limits_are_accepted(tmp_path: Path) -> None:
         ("session_key=chat history", '"chat history" is not a valid session key'),
         ("model_provider=nope", "Invalid choice for 'model_provider'"),
     ],
-    ids=lambda value: value.split("=")[0] if "=" in value else "",
+    ids=["package_name", "temperature", "session_key", "model_provider"],
 )
 def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(
     tmp_path: Path, data: str, message: str
