@@ -120,13 +120,10 @@ class OpenAIChatCompletions(WireFormat):
         body = request.body
         messages = body["messages"]
         assert messages[0]["role"] == "system", messages[0]
-        deployment = (
-            request.path.split("/deployments/")[1].split("/")[0]
-            if ("/deployments/" in request.path)
-            else None
-        )
+        # Azure names the deployment in the path rather than the model in the body.
+        _, _, deployment_path = request.path.partition("/deployments/")
         return Conversation(
-            model=deployment or body["model"],
+            model=deployment_path.split("/")[0] if deployment_path else body["model"],
             system=text_of(messages[0]["content"]),
             turns=[(m["role"], text_of(m["content"])) for m in messages[1:]],
             api_key=request.headers.get("api-key") or bearer_token(request),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ settings = import_module(package + ".settings").load_settings(
 )
 model = providers.PROVIDERS[settings.provider].build(settings, api_key)
 
-def given(keyword):
+def built_with(keyword):
     for name, info in type(model).model_fields.items():
         if keyword in (name, info.alias):
             value = getattr(model, name)
@@ -118,7 +119,7 @@ print(json.dumps({
     "infos": [e.value for e in app.info],
     "chat": [[m.name, m.markdown[0].value] for m in app.chat_message],
     "model_class": type(model).__name__,
-    "arguments": {k: given(k) for k in json.loads(sys.argv[2])},
+    "arguments": {k: built_with(k) for k in json.loads(sys.argv[2])},
 }, default=str))
 """
 
@@ -133,11 +134,27 @@ class Exchange:
     conversations: list[Conversation]
 
 
+# Variables the clients read themselves: the developer's own must not redirect a test.
+CLIENT_VARIABLES = {name for p in PROVIDERS.values() for name in p["extra_settings"]} | {
+    "ANTHROPIC_API_URL",
+    "ANTHROPIC_AUTH_TOKEN",
+    "GEMINI_API_KEY",
+    "OPENAI_API_BASE",
+    "GROQ_API_BASE",
+    "LANGSMITH_GATEWAY",
+}
+
+
+def without_client_variables(env: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items() if name not in CLIENT_VARIABLES}
+
+
 def converse(project: Path, name: str) -> Exchange:
     case = CASES[name]
     provider = PROVIDERS[name]
     with ProviderServer(replies=list(REPLIES)) as server:
-        env = clean_env(
+        env = without_client_variables(clean_env())
+        env.update(
             LLM_TEMPERATURE=str(TEMPERATURE),
             LLM_MAX_TOKENS=str(MAX_TOKENS),
             LLM_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS),
@@ -149,12 +166,12 @@ def converse(project: Path, name: str) -> Exchange:
         if provider["key_variable"]:
             target = secrets if case.key_from == "secrets" else env
             target[provider["key_variable"]] = API_KEY
-        arguments = {"package": read_answers(project)["package_name"]}
+        package = read_answers(project)["package_name"]
         result = run(
             tool("python"),
             "-c",
             DRIVER,
-            json.dumps([arguments["package"], secrets, QUESTIONS, API_KEY]),
+            json.dumps([package, secrets, QUESTIONS, API_KEY]),
             json.dumps(list(provider["arguments"])),
             cwd=project,
             env=env,
@@ -166,7 +183,7 @@ def converse(project: Path, name: str) -> Exchange:
 
 
 @pytest.fixture(scope="session")
-def exchanges(rendered) -> dict[str, Exchange]:
+def exchanges(rendered) -> Callable[[str], Exchange]:
     """One full chat per provider, shared by the tests of that provider."""
     done: dict[str, Exchange] = {}
 
