@@ -95,6 +95,12 @@ REJECTED_ANSWERS = [
     bad("model_name", "gpt 4", "no spaces, quotes or backslashes"),
     bad("model_name", "gpt\\4", "no spaces, quotes or backslashes"),
     bad(
+        "model_name",
+        "gpt-4o-mini",
+        "is another provider's default model, which Anthropic does not serve",
+        model_provider="anthropic",
+    ),
+    bad(
         "base_url",
         "localhost:8000",
         "is not a URL: it must start with http:// or https://",

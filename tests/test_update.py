@@ -151,6 +151,21 @@ def test_update_with_a_new_session_key_moves_the_history(tmp_path: Path) -> None
     passes_its_checks(project)
 
 
+def test_switching_provider_replaces_the_old_providers_default_model(tmp_path: Path) -> None:
+    # model_name's validator rejects another provider's default model, and copier drops a
+    # last answer that no longer validates, so the new provider's default takes its place.
+    template = make_template_repo(tmp_path / "template", "v1.0.0")
+    project = tmp_path / "project"
+    copier.run_copy(str(template), project, defaults=True, vcs_ref="v1.0.0", quiet=True)
+    commit_all(project, "Generated")
+
+    update(project, model_provider="anthropic")
+
+    answers = read_answers(project)
+    assert (answers["model_provider"], answers["model_name"]) == ("anthropic", "claude-haiku-4-5")
+    assert 'LLM_MODEL = "claude-haiku-4-5"' in (project / "app_settings.toml").read_text()
+
+
 def test_recopy_keeps_the_answers(tmp_path: Path) -> None:
     template = make_template_repo(tmp_path / "template", "v1.0.0")
     project = tmp_path / "project"
