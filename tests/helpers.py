@@ -189,3 +189,45 @@ def app_test(project: Path, **secrets: str) -> AppTest:
     for name, value in ({"LLM_PROVIDER": "offline"} | secrets).items():
         app.secrets[name] = value
     return app
+
+
+def ruff_and_own_tests_pass(project: Path) -> subprocess.CompletedProcess[str]:
+    """Run a generated project's own checks: ruff lint, ruff format and its test suite."""
+    run(tool("ruff"), "check", "--no-cache", ".", cwd=project)
+    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=project)
+    return run(
+        tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, env=clean_env()
+    )
+
+
+@contextmanager
+def streamlit_server(project: Path, **environment: str) -> Iterator[str]:
+    """Serve a generated project with a real `streamlit run` on a free loopback port.
+
+    Yields the app's URL once its health endpoint answers; on exit, stops the server and
+    fails if it logged a traceback.
+    """
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            tool("streamlit"),
+            "run",
+            "app.py",
+            "--server.headless=true",
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=project,
+        env=clean_env(**environment),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for_health(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output, output

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_ROOT, clean_env, free_port, tool, wait_for_health
+from helpers import TEMPLATE_ROOT, streamlit_server
 
 # One worker runs the whole module (`--dist loadgroup`), so the server starts once.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -54,30 +53,8 @@ def chromium() -> Path:
 @pytest.fixture(scope="module")
 def app_url(rendered) -> Iterator[str]:
     """The offline project served by `streamlit run` on a free loopback port."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            tool("streamlit"),
-            "run",
-            "app.py",
-            "--server.headless=true",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=rendered("offline"),
-        env=clean_env(LLM_PROVIDER="offline"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert wait_for_health(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert "Traceback" not in output, output
+    with streamlit_server(rendered("offline"), LLM_PROVIDER="offline") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import urllib.request
 
 import pytest
 
-from helpers import ANSWER_SETS, clean_env, free_port, run, tool, wait_for_health
+from helpers import ANSWER_SETS, clean_env, run, streamlit_server, tool
 
 pytestmark = pytest.mark.parametrize("answer_set", list(ANSWER_SETS))
 
@@ -36,31 +35,7 @@ def test_generated_project_passes_its_own_tests(rendered, answer_set: str) -> No
 
 
 def test_streamlit_run_serves_the_app_offline(rendered, answer_set: str) -> None:
-    project = rendered(answer_set)
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            tool("streamlit"),
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-        ],
-        cwd=project,
-        env=clean_env(LLM_PROVIDER="offline"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert wait_for_health(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
-        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read()
-        assert b"<noscript>" in page
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert "Traceback" not in output
+    with streamlit_server(rendered(answer_set), LLM_PROVIDER="offline") as url:
+        page = urllib.request.urlopen(url, timeout=10).read()
+
+    assert b"<noscript>" in page

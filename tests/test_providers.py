@@ -29,6 +29,7 @@ from helpers import (
     commit_all,
     make_template_repo,
     read_answers,
+    ruff_and_own_tests_pass,
     run,
     tool,
 )
@@ -419,15 +420,4 @@ def test_switching_provider_keeps_the_users_edits(switched_project: Path) -> Non
 
 
 def test_switched_project_passes_ruff_and_its_own_tests(switched_project: Path) -> None:
-    run(tool("ruff"), "check", "--no-cache", ".", cwd=switched_project)
-    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=switched_project)
-    run(
-        tool("python"),
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        cwd=switched_project,
-        env=clean_env(),
-    )
+    ruff_and_own_tests_pass(switched_project)

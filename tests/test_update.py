@@ -13,11 +13,11 @@ import pytest
 
 from helpers import (
     TEMPLATE_ROOT,
-    clean_env,
     commit_all,
     edit,
     make_template_repo,
     read_answers,
+    ruff_and_own_tests_pass,
     run,
     tool,
 )
@@ -41,14 +41,6 @@ def change_template_and_tag_v2(template: Path) -> None:
 def update(project: Path, **answers: object) -> None:
     copier.run_update(
         project, data=answers, defaults=True, overwrite=True, conflict="inline", quiet=True
-    )
-
-
-def passes_its_checks(project: Path) -> None:
-    run(tool("ruff"), "check", "--no-cache", ".", cwd=project)
-    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=project)
-    run(
-        tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, env=clean_env()
     )
 
 
@@ -117,7 +109,7 @@ def test_update_leaves_no_conflict_markers_when_edits_do_not_overlap(
 
 
 def test_updated_project_passes_ruff_and_its_own_tests(updated_project: Path) -> None:
-    passes_its_checks(updated_project)
+    ruff_and_own_tests_pass(updated_project)
 
 
 def test_conflicting_edit_shows_both_sides_inline(tmp_path: Path) -> None:
@@ -148,7 +140,7 @@ def test_update_with_a_new_session_key_moves_the_history(tmp_path: Path) -> None
 
     assert 'SESSION_KEY = "chat_history"' in (project / "my_chat_app" / "chain.py").read_text()
     assert read_answers(project)["session_key"] == "chat_history"
-    passes_its_checks(project)
+    ruff_and_own_tests_pass(project)
 
 
 def test_switching_provider_replaces_the_old_providers_default_model(tmp_path: Path) -> None:
@@ -197,4 +189,4 @@ def test_update_from_the_latest_release_to_head(tmp_path: Path) -> None:
     copier.run_update(project, defaults=True, overwrite=True, vcs_ref="HEAD", quiet=True)
 
     assert read_answers(project)["_commit"].startswith(tags[0])
-    passes_its_checks(project)
+    ruff_and_own_tests_pass(project)
