@@ -20,7 +20,8 @@ from helpers import TEMPLATE_ROOT, streamlit_server
 # One worker runs the whole module (`--dist loadgroup`), so the server starts once.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+"""Debian's Chromium; CHROMIUM_PATH names another installed one (e.g. Chrome on GitHub)."""
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
