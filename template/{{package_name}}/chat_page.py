@@ -47,7 +47,7 @@ def render_sidebar(
 ) -> str | None:
     """Draw the sidebar; return an API key typed there, if any."""
     with st.sidebar:
-        st.markdown(f"**Model:** {provider.label} · `{settings.model}`")
+        st.markdown(f"**Model:** {provider.label} · `{provider.model_name(settings)}`")
         st.button("New chat", key=NEW_CHAT_BUTTON_KEY, on_click=history.clear)
         if provider.key_variable and not configured_api_key(provider):
             return st.text_input(

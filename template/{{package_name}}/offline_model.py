@@ -16,6 +16,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+OFFLINE_MODEL_NAME = "offline-echo"
+
 
 def offline_reply(messages: list[BaseMessage]) -> str:
     """The offline model's answer to a conversation: an echo that shows what it saw."""
@@ -32,7 +34,7 @@ def offline_reply(messages: list[BaseMessage]) -> str:
 class OfflineChatModel(BaseChatModel):
     """Deterministic, streaming, offline: for first runs, demos and tests."""
 
-    model_name: str = "offline-echo"
+    model_name: str = OFFLINE_MODEL_NAME
     seconds_per_word: float = 0.01
     """Pause between streamed words, so that streaming is visible in the browser."""
 
