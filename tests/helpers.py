@@ -132,6 +132,20 @@ def make_template_repo(destination: Path, tag: str) -> Path:
     return destination
 
 
+def project_at_v1(workdir: Path, **answers: Any) -> tuple[Path, Path]:
+    """A template repo tagged v1.0.0 and a project rendered from it and committed.
+
+    Returns (template, project), both in workdir: the starting point of an update test.
+    """
+    template = make_template_repo(workdir / "template", "v1.0.0")
+    project = workdir / "project"
+    copier.run_copy(
+        str(template), project, data=answers, defaults=True, vcs_ref="v1.0.0", quiet=True
+    )
+    commit_all(project, "Generated from the template")
+    return template, project
+
+
 def commit_all(repo: Path, message: str) -> None:
     """Commit everything in repo (a git repo is created on first use)."""
     if not (repo / ".git").exists():

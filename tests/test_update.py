@@ -15,7 +15,7 @@ from helpers import (
     TEMPLATE_ROOT,
     commit_all,
     edit,
-    make_template_repo,
+    project_at_v1,
     read_answers,
     ruff_and_own_tests_pass,
     run,
@@ -47,10 +47,7 @@ def update(project: Path, **answers: object) -> None:
 @pytest.fixture(scope="module")
 def updated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with typical user edits, updated from v1.0.0 to v2.0.0."""
-    template = make_template_repo(tmp_path_factory.mktemp("template"), "v1.0.0")
-    project = tmp_path_factory.mktemp("project")
-    copier.run_copy(str(template), project, defaults=True, vcs_ref="v1.0.0", quiet=True)
-    commit_all(project, "Generated from the template")
+    template, project = project_at_v1(tmp_path_factory.mktemp("update"))
 
     edit(
         project / CHAT_PAGE,
@@ -113,10 +110,7 @@ def test_updated_project_passes_ruff_and_its_own_tests(updated_project: Path) ->
 
 
 def test_conflicting_edit_shows_both_sides_inline(tmp_path: Path) -> None:
-    template = make_template_repo(tmp_path / "template", "v1.0.0")
-    project = tmp_path / "project"
-    copier.run_copy(str(template), project, defaults=True, vcs_ref="v1.0.0", quiet=True)
-    commit_all(project, "Generated")
+    template, project = project_at_v1(tmp_path)
     edit(project / CHAT_PAGE, '"Your message"', '"Type here"', count=2)
     commit_all(project, "Our wording")
     change_template_and_tag_v2(template)
@@ -131,10 +125,7 @@ def test_conflicting_edit_shows_both_sides_inline(tmp_path: Path) -> None:
 
 
 def test_update_with_a_new_session_key_moves_the_history(tmp_path: Path) -> None:
-    template = make_template_repo(tmp_path / "template", "v1.0.0")
-    project = tmp_path / "project"
-    copier.run_copy(str(template), project, defaults=True, vcs_ref="v1.0.0", quiet=True)
-    commit_all(project, "Generated")
+    _, project = project_at_v1(tmp_path)
 
     run(tool("copier"), "update", "--defaults", "-d", "session_key=chat_history", cwd=project)
 
@@ -146,10 +137,7 @@ def test_update_with_a_new_session_key_moves_the_history(tmp_path: Path) -> None
 def test_switching_provider_replaces_the_old_providers_default_model(tmp_path: Path) -> None:
     # model_name's validator rejects another provider's default model, and copier drops a
     # last answer that no longer validates, so the new provider's default takes its place.
-    template = make_template_repo(tmp_path / "template", "v1.0.0")
-    project = tmp_path / "project"
-    copier.run_copy(str(template), project, defaults=True, vcs_ref="v1.0.0", quiet=True)
-    commit_all(project, "Generated")
+    _, project = project_at_v1(tmp_path)
 
     update(project, model_provider="anthropic")
 
@@ -159,17 +147,7 @@ def test_switching_provider_replaces_the_old_providers_default_model(tmp_path: P
 
 
 def test_recopy_keeps_the_answers(tmp_path: Path) -> None:
-    template = make_template_repo(tmp_path / "template", "v1.0.0")
-    project = tmp_path / "project"
-    copier.run_copy(
-        str(template),
-        project,
-        defaults=True,
-        vcs_ref="v1.0.0",
-        quiet=True,
-        data={"project_name": "Helpdesk", "session_key": "helpdesk_messages"},
-    )
-    commit_all(project, "Generated")
+    _, project = project_at_v1(tmp_path, project_name="Helpdesk", session_key="helpdesk_messages")
 
     run(tool("copier"), "recopy", "--defaults", "--overwrite", cwd=project)
 
