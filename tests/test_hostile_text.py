@@ -15,7 +15,7 @@ import itertools
 import sys
 import textwrap
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from langchain_core.chat_history import BaseChatMessageHistory
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatResult
-from pydantic import Field
+from langchain_core.chat_history import InMemoryChatMessageHistory
 
-from helpers import HOSTILE_SYSTEM_PROMPT, app_settings_environment, app_test, render, run, tool
+from helpers import (
+    HOSTILE_SYSTEM_PROMPT,
+    app_settings_environment,
+    app_test,
+    generated_fakes,
+    render,
+    run,
+    tool,
+)
 
 FRAGMENTS = [
     '"', "'", "\\", "\\n", "\\u0041", "{", "}", "{x}", "{0}", "%s", "{{ x }}", "}}", "{{",
@@ -102,16 +106,6 @@ def imported(project: Path) -> Iterator[Any]:
             del sys.modules[module]
 
 
-class RecordingChatModel(GenericFakeChatModel):
-    """A fake model that records what it was sent."""
-
-    received: list[list[BaseMessage]] = Field(default_factory=list)
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        self.received.append(list(messages))
-        return super()._generate(messages, *args, **kwargs)
-
-
 @SETTINGS
 @given(answers=ANSWERS)
 @example(answers=WORST_CASE)
@@ -129,19 +123,6 @@ def test_hostile_answers_render_a_valid_project_with_the_exact_values(
     app_settings = tomllib.loads((project / "app_settings.toml").read_text(encoding="utf-8"))
     assert app_settings["APP_TITLE"] == answers["project_name"]
     assert app_settings["APP_GREETING"] == answers["greeting"]
-
-
-class ListHistory(BaseChatMessageHistory):
-    """The simplest history: a list in memory."""
-
-    def __init__(self) -> None:
-        self.messages: list[BaseMessage] = []
-
-    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        self.messages.extend(messages)
-
-    def clear(self) -> None:
-        self.messages = []
 
 
 def as_streamlit_shows(text: str) -> str:
@@ -163,11 +144,12 @@ def test_hostile_answers_reach_the_page_and_the_model_verbatim(
         assert app.title[0].value == as_streamlit_shows(answers["project_name"])
         assert app.chat_message[0].markdown[0].value == as_streamlit_shows(answers["greeting"])
 
-        app_settings = importlib.import_module(f"{package.__name__}.settings").load_settings()
+        settings_module = importlib.import_module(f"{package.__name__}.settings")
+        system_prompt = settings_module.read_system_prompt(project)
         chain_module = importlib.import_module(f"{package.__name__}.chain")
-        model = RecordingChatModel(messages=iter([AIMessage(content="ok")]))
+        model = generated_fakes(project).recording_model("ok")
         chain = chain_module.build_chat_chain(
-            model, app_settings.system_prompt, 4000, lambda _: ListHistory()
+            model, system_prompt, 4000, lambda _: InMemoryChatMessageHistory()
         )
         chain.invoke({"question": "hi"}, config={"configurable": {"session_id": "test"}})
 

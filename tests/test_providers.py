@@ -101,11 +101,10 @@ app.run()
 for question in questions:
     app.chat_input[0].set_value(question).run()
 
+from pathlib import Path
 providers = import_module(package + ".providers")
-settings = import_module(package + ".settings").load_settings(
-    provider_setting_names=providers.PROVIDER_SETTING_NAMES
-)
-model = providers.PROVIDERS[settings.provider].build(settings, api_key)
+settings = import_module(package + ".settings").load_settings(Path.cwd())
+model = providers.PROVIDERS[settings.LLM_PROVIDER].build(settings, api_key)
 
 def built_with(keyword):
     for name, info in type(model).model_fields.items():
@@ -262,12 +261,11 @@ def test_client_sends_temperature_and_max_tokens_settings(exchanges, name: str) 
 def test_model_is_built_with_every_setting_of_the_table(exchanges, name: str) -> None:
     case, provider, exchange = CASES[name], PROVIDERS[name], exchanges(name)
     values = {
-        "model": MODEL,
-        "temperature": TEMPERATURE,
-        "max_tokens": MAX_TOKENS,
-        "timeout_seconds": TIMEOUT_SECONDS,
-        "max_retries": 0,
-        "api_key": API_KEY,
+        "LLM_MODEL": MODEL,
+        "LLM_TEMPERATURE": TEMPERATURE,
+        "LLM_MAX_TOKENS": MAX_TOKENS,
+        "LLM_TIMEOUT_SECONDS": TIMEOUT_SECONDS,
+        "LLM_MAX_RETRIES": 0,
     }
     values |= {
         entry["setting"]: case.answers[question]
@@ -276,10 +274,13 @@ def test_model_is_built_with_every_setting_of_the_table(exchanges, name: str) ->
     }
     values |= {variable: url.format(url=exchange.url) for variable, url in case.endpoint.items()}
 
-    def expected(source: Any) -> Any:
-        if isinstance(source, dict):
-            return {key: expected(item) for key, item in source.items()}
-        return values[source]
+    def expected(source: dict[str, Any]) -> Any:
+        """The value an argument's source in the table (copier.yml) stands for."""
+        if "setting" in source:
+            return values[source["setting"]]
+        if "api_key" in source:
+            return API_KEY
+        return {key: expected(item) for key, item in source["dict"].items()}
 
     built = exchange.shown["arguments"]
 
@@ -372,7 +373,7 @@ def switched_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("switched")
     copier.run_copy(str(template), project, defaults=True, vcs_ref="HEAD", quiet=True)
     commit_all(project, "Generated with OpenAI")
-    chat_page = project / "my_chat_app" / "chat_page.py"
+    chat_page = project / "my_chat_app" / "page.py"
     chat_page.write_text(chat_page.read_text("utf-8") + "\n\n" + USER_LINE, "utf-8")
     (project / "NOTES.md").write_text("Our own notes.\n", "utf-8")
     commit_all(project, "Our own edits")
@@ -413,7 +414,7 @@ def test_switching_provider_changes_the_model_code_settings_and_docs(
 
 
 def test_switching_provider_keeps_the_users_edits(switched_project: Path) -> None:
-    chat_page = (switched_project / "my_chat_app" / "chat_page.py").read_text("utf-8")
+    chat_page = (switched_project / "my_chat_app" / "page.py").read_text("utf-8")
 
     assert chat_page.endswith(USER_LINE)
     assert (switched_project / "NOTES.md").read_text("utf-8") == "Our own notes.\n"

@@ -22,8 +22,8 @@ from helpers import (
     tool,
 )
 
-CHAT_PAGE = Path("my_chat_app") / "chat_page.py"
-TEMPLATE_CHAT_PAGE = Path("template") / "{{package_name}}" / "chat_page.py"
+CHAT_PAGE = Path("my_chat_app") / "page.py"
+TEMPLATE_CHAT_PAGE = Path("template") / "{{package_name}}" / "page.py"
 
 
 def change_template_and_tag_v2(template: Path) -> None:
@@ -50,9 +50,9 @@ def updated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     template, project = project_at_v1(tmp_path_factory.mktemp("update"))
 
     edit(
-        project / CHAT_PAGE,
-        "    st.title(settings.title)\n",
-        '    st.title(settings.title)\n    st.caption("Internal use only")\n',
+        project / "app.py",
+        "st.title(settings.APP_TITLE)\n",
+        'st.title(settings.APP_TITLE)\nst.caption("Internal use only")\n',
     )
     (project / "system_prompt.md").write_text("You are a pirate. Answer in pirate speak.\n")
     edit(
@@ -69,7 +69,7 @@ def updated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_update_keeps_the_users_code_edit(updated_project: Path) -> None:
-    assert 'st.caption("Internal use only")' in (updated_project / CHAT_PAGE).read_text()
+    assert 'st.caption("Internal use only")' in (updated_project / "app.py").read_text()
 
 
 def test_update_keeps_the_users_system_prompt(updated_project: Path) -> None:

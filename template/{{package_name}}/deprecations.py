@@ -14,6 +14,11 @@ from __future__ import annotations
 import os
 import warnings
 
+# Importing langchain_core puts LangChain's own "always show deprecations" filter at the
+# front of the filter list. It is imported here, before the filters below are added, so
+# that they come in front of it and win.
+import langchain_core  # noqa: F401
+
 KNOWN_DEPRECATIONS = (
     r"`langchain-community` is being sunset",
     r"RunnableWithMessageHistory is deprecated",
@@ -21,7 +26,10 @@ KNOWN_DEPRECATIONS = (
 
 
 def hide_known_deprecations() -> None:
-    """Hide the known notices, unless SHOW_DEPRECATION_WARNINGS is set."""
+    """Hide the known notices, unless SHOW_DEPRECATION_WARNINGS is set.
+
+    Call it before anything imports langchain_community (its import warns).
+    """
     if os.environ.get("SHOW_DEPRECATION_WARNINGS"):
         return
     for message in KNOWN_DEPRECATIONS:

@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 OFFLINE_MODEL_NAME = "offline-echo"
+"""The name the offline model goes by (the sidebar shows it)."""
 
 
 def offline_reply(messages: list[BaseMessage]) -> str:
