@@ -9,6 +9,8 @@ import pytest
 
 from helpers import ANSWER_SETS, render
 
+pytest_plugins = ["conftest_servers"]  # real servers: PostgreSQL, an OpenID Connect provider
+
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_tools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
