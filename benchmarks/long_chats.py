@@ -19,7 +19,8 @@ One run measures, side by side and in one process where it can:
 
 Prints the tables with the targets of issue 13 as pass/fail columns (read, never asserted),
 writes a plot and, on a full run, the results section of docs/benchmarks.md. Medians of
---repeats runs; compare ratios rather than milliseconds, since machines are noisy.
+--repeats runs (three times as many below 1,000 exchanges, where runs are cheap); compare
+ratios rather than milliseconds, since machines are noisy.
 
     .venv/bin/python benchmarks/long_chats.py            # full run, a few minutes
     .venv/bin/python benchmarks/long_chats.py --quick    # 0 and 100 exchanges, one repeat
@@ -299,7 +300,8 @@ def measure_chat(
         stats = model_stats(base_url)
         if stats["requests"] != before + turn + 1:
             raise RuntimeError(f"{variant.name}: a turn made {stats['requests']} requests")
-        result.messages_sent, result.chars_sent = stats["messages"], stats["chars"]
+        if turn == 0:  # the turn after exactly N exchanges; later ones follow N + 1, N + 2...
+            result.messages_sent, result.chars_sent = stats["messages"], stats["chars"]
     return result
 
 
@@ -760,7 +762,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         type=lambda s: [int(x) for x in s.split(",")],
         help="earlier exchanges, e.g. 0,100,1000 (default 0,100,1000,5000)",
     )
-    parser.add_argument("--repeats", type=int, help="runs per median (default 3; --quick: 1)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="runs per median (default 3, and 3 times as many below 1,000 exchanges; --quick: 1)",
+    )
     parser.add_argument(
         "--plot", type=Path, help=f"PNG to write (default {PLOT_FILE.relative_to(TEMPLATE_ROOT)})"
     )
@@ -823,7 +829,8 @@ def main(argv: list[str] | None = None) -> None:
             for variant in variants:
                 env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": API_KEY} | variant.environment
                 with app_settings_environment(**env):
-                    result = measure_chat(variant, history, options.repeats, url)
+                    repeats = options.repeats * (1 if options.quick or size >= 1_000 else 3)
+                    result = measure_chat(variant, history, repeats, url)
                 results.append(result)
                 print(
                     f"  {variant.name} at {size:,} exchanges: rerun {ms(result.rerun)} ms, "
