@@ -55,7 +55,13 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
     },
 }
 ANSWER_SETS |= {f"provider-{name}": {"model_provider": name} for name in PROVIDERS}
-"""Answer sets rendered and checked in full: a few mixes, and every provider by itself."""
+HISTORY_BACKENDS = ("memory", "sqlite", "postgres")
+ANSWER_SETS |= {
+    f"backend-{name}": {"history_backend": name, "package_name": f"{name}_chats"}
+    for name in HISTORY_BACKENDS
+}
+"""Answer sets rendered and checked in full: a few mixes, every provider by itself, and
+every LangGraph history backend (each with its own package, for in-process AppTests)."""
 
 
 def render(destination: Path, **answers: Any) -> Path:

@@ -1,18 +1,14 @@
-"""The LangGraph chat store on a real PostgreSQL server, started by the test on 127.0.0.1.
+"""The LangGraph chat store of a `postgres` project on a real PostgreSQL server.
 
-The modules are loaded straight from template/{{package_name}} (they hold no Jinja), so no
-project is rendered. Outside CI a machine without Debian's postgresql package skips.
+The server is the shared throwaway cluster of tests/conftest_servers.py (`postgres`); a
+postgres project is rendered once and its package imported here. Outside CI a machine
+without Debian's postgresql package skips.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,81 +22,30 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from postgres_server import PostgresCluster
 from pydantic import Field
 
-from helpers import TEMPLATE_ROOT, free_port
+from helpers import ANSWER_SETS, render
 
-PASSWORD = "s3cret-Pa55"
 SIXTY_WORDS = " ".join(f"word{n}" for n in range(60))
-
-
-def load_template_package(name: str = "graph_chat_app") -> ModuleType:
-    folder = TEMPLATE_ROOT / "template" / "{{package_name}}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, folder / "__init__.py", submodule_search_locations=[str(folder)]
-        )
-        assert spec and spec.loader
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-app = load_template_package()
-chat_database = importlib.import_module(f"{app.__name__}.chat_database")
-chat_store = importlib.import_module(f"{app.__name__}.chat_store")
-graph = importlib.import_module(f"{app.__name__}.graph")
-
-
-class ThrowawayPostgres:
-    """A PostgreSQL cluster in a temporary folder, password login, stopped at the end."""
-
-    def __init__(self, folder: Path) -> None:
-        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-        if not found:
-            if os.environ.get("CI"):
-                pytest.fail("PostgreSQL is not installed (apt-get install postgresql)")
-            pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-        self.bin = found[-1].parent
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"postgresql://chat:{PASSWORD}@127.0.0.1:{self.port}/postgres"
-        (folder / "password").write_text(PASSWORD)
-        if os.geteuid() == 0:  # initdb refuses to run as root
-            shutil.chown(folder, "postgres")
-            shutil.chown(folder / "password", "postgres")
-        self._run("initdb", "-D", str(folder / "data"), "-U", "chat", "--no-sync",
-                  "-A", "scram-sha-256", f"--pwfile={folder / 'password'}")  # fmt: skip
-        self.start()
-
-    def _run(self, program: str, *arguments: str) -> None:
-        command = [str(self.bin / program), *arguments]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, f"{program} failed: {done.stderr}"
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.folder} -h 127.0.0.1 -F"  # -F: no fsync, a test
-        log = str(self.folder / "server.log")  # the server must not inherit our pipes
-        self._run(
-            "pg_ctl", "-D", str(self.folder / "data"), "-o", options, "-l", log, "-w", "start"
-        )
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+PACKAGE = "postgres_store_chats"
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[ThrowawayPostgres]:
-    # Not under pytest's own temporary folder: the postgres user could not enter it.
-    folder = Path(tempfile.mkdtemp(prefix="chat-store-postgres-"))
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """The package of a rendered postgres project, imported into this process."""
+    answers = ANSWER_SETS["backend-postgres"] | {"package_name": PACKAGE}
+    project = render(tmp_path_factory.mktemp("postgres-store"), **answers)
+    sys.path.insert(0, str(project))
     try:
-        server = ThrowawayPostgres(folder)
-        yield server
-        server.stop()
+        yield importlib.import_module(PACKAGE)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        sys.path.remove(str(project))
+
+
+@pytest.fixture(scope="module")
+def chat_database(app: ModuleType) -> ModuleType:
+    return importlib.import_module(f"{PACKAGE}.chat_database")
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -145,16 +90,32 @@ def databases() -> Iterator[list[Any]]:
         database.close()
 
 
-def open_store(url: str, databases: list[Any], model: BaseChatModel | None = None) -> Any:
-    database = chat_database.open_chat_database(url)
-    databases.append(database)
-    model = model or ScriptedChatModel()
-    chat_graph = graph.build_chat_graph(model, "Be brief.", 2000, database.checkpointer)
-    return chat_store.ChatStore(database, chat_graph)
+class Store:
+    """A postgres project's ChatStore and graph, driven as its page drives them."""
 
+    def __init__(self, url: str, databases: list[Any], model: BaseChatModel | None) -> None:
+        modules = {
+            name: importlib.import_module(f"{PACKAGE}.{name}")
+            for name in ("chat_database", "chat_store", "graph", "reply")
+        }
+        self.modules = modules
+        database = modules["chat_database"].open_chat_database(url, Path.cwd())
+        databases.append(database)
+        self.model = model or ScriptedChatModel()
+        self.store = modules["chat_store"].ChatStore(database)
+        self.graph = modules["graph"].build_chat_graph(
+            self.model, "Be brief.", 2000, database.checkpointer
+        )
 
-def ask(store: Any, chat_id: str, question: str) -> str:
-    return "".join(chunk.text for chunk in store.stream_reply(chat_id, question))
+    def new_chat(self) -> str:
+        return str(self.modules["chat_store"].new_chat_id())
+
+    def ask(self, chat_id: str, question: str) -> str:
+        reply = self.modules["reply"].Reply()
+        chunks = self.store.stream_reply(self.graph, chat_id, question)
+        self.modules["reply"].read_reply(chunks, reply, timeout_seconds=60, draw=lambda _: None)
+        self.store.keep_turn(chat_id, question, reply)
+        return str(reply.text)
 
 
 def texts(messages: list[BaseMessage]) -> list[str]:
@@ -163,26 +124,26 @@ def texts(messages: list[BaseMessage]) -> list[str]:
 
 @pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
 def test_two_turns_survive_a_restart(
-    postgres: ThrowawayPostgres, databases: list[Any], scheme: str
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any], scheme: str
 ) -> None:
     url = postgres.url.replace("postgresql://", f"{scheme}://")
     model = ScriptedChatModel()
-    chat_id = chat_store.new_chat_id()
-    store = open_store(url, databases, model)
-    ask(store, chat_id, "first question")
-    ask(store, chat_id, "second question")
+    first = Store(url, databases, model)
+    chat_id = first.new_chat()
+    first.ask(chat_id, "first question")
+    first.ask(chat_id, "second question")
     databases.pop().close()
 
-    restarted = open_store(url, databases, model)
+    restarted = Store(url, databases, model)
 
-    assert restarted.location == f"PostgreSQL at 127.0.0.1:{postgres.port}/postgres"
-    assert texts(restarted.recent(chat_id, 10)) == [
+    assert restarted.store.location == f"PostgreSQL at 127.0.0.1:{postgres.port}/tests"
+    assert texts(restarted.store.recent(chat_id, 10)) == [
         "first question",
         "the answer",
         "second question",
         "the answer",
     ]
-    ask(restarted, chat_id, "third question")
+    restarted.ask(chat_id, "third question")
     assert texts(model.received[-1][1:]) == [
         "first question",
         "the answer",
@@ -192,24 +153,27 @@ def test_two_turns_survive_a_restart(
     ]
 
 
-def test_delete_removes_the_chat(postgres: ThrowawayPostgres, databases: list[Any]) -> None:
-    store = open_store(postgres.url, databases)
-    chat_id = chat_store.new_chat_id()
-    ask(store, chat_id, "question")
+def test_delete_removes_the_chat(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chats = Store(postgres.url, databases, None)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, "question")
 
-    store.delete(chat_id)
+    chats.store.delete(chat_id)
 
-    assert store.count(chat_id) == 0
+    assert chats.store.count(chat_id) == 0
     config = {"configurable": {"thread_id": chat_id}}
     assert list(databases[0].checkpointer.list(config)) == []
 
 
 def test_two_tabs_on_one_chat_never_drop_or_reorder_a_message(
-    postgres: ThrowawayPostgres, databases: list[Any]
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
 ) -> None:
-    store = open_store(postgres.url, databases)
+    chats = Store(postgres.url, databases, None)
+    store = chats.store
     log = databases[0].log
-    chat_id = chat_store.new_chat_id()
+    chat_id = chats.new_chat()
 
     def write(tab: str) -> None:
         for number in range(25):
@@ -230,44 +194,44 @@ def test_two_tabs_on_one_chat_never_drop_or_reorder_a_message(
 
 
 def test_wrong_password_is_a_readable_error_without_the_password(
-    postgres: ThrowawayPostgres,
+    chat_database: ModuleType, postgres: PostgresCluster
 ) -> None:
-    url = postgres.url.replace(PASSWORD, "wrong-" + PASSWORD)
+    url = postgres.url_for(password="wrong-" + postgres.password)
 
     with pytest.raises(chat_database.ChatDatabaseUnavailable) as error:
-        chat_database.open_chat_database(url)
+        chat_database.open_chat_database(url, Path.cwd())
 
     assert "password authentication failed" in str(error.value)
-    assert PASSWORD not in str(error.value)
-    assert f"PostgreSQL at 127.0.0.1:{postgres.port}/postgres" in str(error.value)
+    assert postgres.password not in str(error.value)
+    assert f"PostgreSQL at 127.0.0.1:{postgres.port}/tests" in str(error.value)
 
 
-def test_malformed_url_hides_the_password() -> None:
+def test_malformed_url_hides_the_password(chat_database: ModuleType) -> None:
     with pytest.raises(chat_database.ChatHistoryUrlError) as error:
-        chat_database.open_chat_database(f"postgresql://chat:{PASSWORD}@host:port:x/db?=")
+        chat_database.open_chat_database("postgresql://chat:s3cret@host:port:x/db?=", Path.cwd())
 
     assert "CHAT_HISTORY_URL" in str(error.value)
-    assert PASSWORD not in str(error.value)
+    assert "s3cret" not in str(error.value)
 
 
 def test_store_recovers_once_the_database_is_back(
-    postgres: ThrowawayPostgres, databases: list[Any]
+    chat_database: ModuleType, postgres: PostgresCluster, databases: list[Any]
 ) -> None:
-    store = open_store(postgres.url, databases)
-    chat_id = chat_store.new_chat_id()
-    ask(store, chat_id, "before the outage")
+    chats = Store(postgres.url, databases, None)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, "before the outage")
 
     postgres.stop()
     try:
         with pytest.raises(chat_database.ChatDatabaseUnavailable) as error:
-            ask(store, chat_id, "during the outage")
-        assert PASSWORD not in str(error.value)
+            chats.ask(chat_id, "during the outage")
+        assert postgres.password not in str(error.value)
         assert "PostgreSQL at 127.0.0.1" in str(error.value)
     finally:
         postgres.start()
 
-    ask(store, chat_id, "after the outage")
-    assert texts(store.recent(chat_id, 10)) == [
+    chats.ask(chat_id, "after the outage")
+    assert texts(chats.store.recent(chat_id, 10)) == [
         "before the outage",
         "the answer",
         "after the outage",
@@ -275,15 +239,13 @@ def test_store_recovers_once_the_database_is_back(
     ]
 
 
-def stored_bytes(postgres: ThrowawayPostgres, exchanges: int, databases: list[Any]) -> int:
+def stored_bytes(postgres: PostgresCluster, exchanges: int, databases: list[Any]) -> int:
     """Bytes of every table of a fresh database holding one chat of that many exchanges."""
-    with psycopg.connect(postgres.url, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE growth_{exchanges}")
-    url = postgres.url.replace("/postgres", f"/growth_{exchanges}")
-    store = open_store(url, databases, ScriptedChatModel(reply=SIXTY_WORDS))
-    chat_id = chat_store.new_chat_id()
+    url = postgres.create_database(f"growth_{exchanges}")
+    chats = Store(url, databases, ScriptedChatModel(reply=SIXTY_WORDS))
+    chat_id = chats.new_chat()
     for number in range(exchanges):
-        ask(store, chat_id, f"question {number}: {SIXTY_WORDS}")
+        chats.ask(chat_id, f"question {number}: {SIXTY_WORDS}")
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("VACUUM")  # what autovacuum does in the background
         (size,) = connection.execute(
@@ -295,7 +257,7 @@ def stored_bytes(postgres: ThrowawayPostgres, exchanges: int, databases: list[An
 
 
 def test_storage_grows_linearly_with_the_chat(
-    postgres: ThrowawayPostgres, databases: list[Any]
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
 ) -> None:
     short = stored_bytes(postgres, 30, databases)
     long = stored_bytes(postgres, 90, databases)
