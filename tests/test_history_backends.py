@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from postgres_server import PostgresCluster
 
 from helpers import app_settings_environment, app_test, clean_env, run, tool
@@ -136,3 +137,56 @@ def test_postgres_outage_keeps_the_question_and_the_app_recovers(
     questions = [text for name, text in drawn(again) if name == "human"]
     assert questions == ["before the outage", "during the outage", "after the outage"]
     assert not again.error
+
+
+def test_postgres_projects_store_tests_pass_on_a_real_server(
+    rendered, postgres: PostgresCluster
+) -> None:
+    # What the generated workflow does with its PostgreSQL service container.
+    url = postgres.create_database("generated_store_tests")
+    env = clean_env(TEST_CHAT_HISTORY_URL=url)
+
+    result = run(tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                 "tests/test_chat_store.py", cwd=rendered("backend-postgres"), env=env)  # fmt: skip
+
+    assert " passed" in result.stdout
+
+
+def test_compose_file_runs_the_app_after_a_healthy_postgres(rendered) -> None:
+    compose = yaml.safe_load((rendered("backend-postgres") / "compose.yaml").read_text())
+
+    app, database = compose["services"]["app"], compose["services"]["postgres"]
+    assert app["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert app["environment"]["CHAT_HISTORY_URL"].startswith("postgresql://")
+    assert database["image"] == "postgres:16"
+    assert "pg_isready" in " ".join(database["healthcheck"]["test"])
+    for answer_set in ("defaults", "backend-memory", "backend-sqlite"):
+        assert not (rendered(answer_set) / "compose.yaml").exists()
+
+
+def test_postgres_url_is_never_written_to_app_settings(rendered) -> None:
+    project = rendered("backend-postgres")
+    settings = (project / "app_settings.toml").read_text()
+
+    assert "\nCHAT_HISTORY_URL" not in settings
+    assert "# CHAT_HISTORY_URL" in settings
+    assert "# CHAT_HISTORY_URL" in (project / ".streamlit" / "secrets.toml.example").read_text()
+    assert "# CHAT_HISTORY_URL" in (project / ".env.example").read_text()
+
+
+def test_langgraph_projects_use_no_deprecated_wiring(rendered) -> None:
+    for backend in ("memory", "sqlite", "postgres"):
+        project = rendered(f"backend-{backend}")
+        package = project / f"{backend}_chats"
+        code = "\n".join(p.read_text() for p in [project / "app.py", *package.glob("*.py")])
+        assert "langchain_community" not in code
+        assert "RunnableWithMessageHistory" not in code
+        assert not (package / "deprecations.py").exists()
+        modules = {path.name for path in package.glob("*_database.py")}
+        assert modules == {"chat_database.py"} | (
+            {f"{backend}_database.py"} if backend != "memory" else set()
+        )
+        dependencies = (project / "pyproject.toml").read_text()
+        assert "langchain-community" not in dependencies
+        assert ("langgraph-checkpoint-sqlite" in dependencies) == (backend == "sqlite")
+        assert ("langgraph-checkpoint-postgres" in dependencies) == (backend == "postgres")
