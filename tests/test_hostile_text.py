@@ -12,24 +12,29 @@ from __future__ import annotations
 import compileall
 import importlib
 import itertools
-import sys
 import textwrap
 import tomllib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.chat_history import InMemoryChatMessageHistory
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 from pydantic import Field
 
-from helpers import HOSTILE_SYSTEM_PROMPT, app_settings_environment, app_test, render, run, tool
+from helpers import (
+    HOSTILE_SYSTEM_PROMPT,
+    app_settings_environment,
+    app_test,
+    imported,
+    render,
+    run,
+    tool,
+)
 
 FRAGMENTS = [
     '"', "'", "\\", "\\n", "\\u0041", "{", "}", "{x}", "{0}", "%s", "{{ x }}", "}}", "{{",
@@ -88,20 +93,6 @@ def render_hostile(tmp_path_factory: pytest.TempPathFactory, answers: dict[str, 
     return render(destination, package_name=next(package_names), **answers)
 
 
-@contextmanager
-def imported(project: Path) -> Iterator[Any]:
-    """The generated package, imported into this process, and forgotten afterwards."""
-    package = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    name = package["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"][0]
-    sys.path.insert(0, str(project))
-    try:
-        yield importlib.import_module(name)
-    finally:
-        sys.path.remove(str(project))
-        for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
-            del sys.modules[module]
-
-
 class RecordingChatModel(GenericFakeChatModel):
     """A fake model that records what it was sent."""
 
@@ -131,24 +122,13 @@ def test_hostile_answers_render_a_valid_project_with_the_exact_values(
     assert app_settings["APP_GREETING"] == answers["greeting"]
 
 
-class ListHistory(BaseChatMessageHistory):
-    """The simplest history: a list in memory."""
-
-    def __init__(self) -> None:
-        self.messages: list[BaseMessage] = []
-
-    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        self.messages.extend(messages)
-
-    def clear(self) -> None:
-        self.messages = []
-
-
 def as_streamlit_shows(text: str) -> str:
     """st.title and st.markdown dedent and strip their text (streamlit's clean_text)."""
     return textwrap.dedent(text).strip()
 
 
+# InMemoryChatMessageHistory is deprecated like RunnableWithMessageHistory, which the app uses.
+@pytest.mark.filterwarnings("ignore:The class `InMemoryChatMessageHistory` was deprecated")
 @SETTINGS
 @given(answers=ANSWERS)
 @example(answers=WORST_CASE)
@@ -167,7 +147,7 @@ def test_hostile_answers_reach_the_page_and_the_model_verbatim(
         chain_module = importlib.import_module(f"{package.__name__}.chain")
         model = RecordingChatModel(messages=iter([AIMessage(content="ok")]))
         chain = chain_module.build_chat_chain(
-            model, app_settings.system_prompt, 4000, lambda _: ListHistory()
+            model, app_settings.system_prompt, 4000, lambda _: InMemoryChatMessageHistory()
         )
         chain.invoke({"question": "hi"}, config={"configurable": {"session_id": "test"}})
 
