@@ -1,4 +1,9 @@
-"""Helpers shared by the template's tests: render the template, run a command, read answers."""
+"""Helpers shared by the template's tests: answer sets, renders, copier's CLI, commands,
+template repos and tree comparison for updates, app sessions and servers.
+
+What the tests know of the generated project's insides (file names, lines they edit, how
+its model is built) is kept here, in the constants after ANSWER_SETS and in
+build_configured_model, so that a change of the template is followed in one place."""
 
 from __future__ import annotations
 
