@@ -460,6 +460,18 @@ def build_configured_model(project: Path, api_key: str | None) -> Any:
         return providers.PROVIDERS[settings.provider].build(settings, api_key)
 
 
+def ask_configured_chain(package: ModuleType, model: Any, question: str) -> Any:
+    """Ask the chain of an imported generated package (see imported) one question, with
+    the system prompt its settings configure, a fresh in-memory history and this model."""
+    from langchain_core.chat_history import InMemoryChatMessageHistory
+
+    settings = importlib.import_module(f"{package.__name__}.settings").load_settings()
+    chain = importlib.import_module(f"{package.__name__}.chain").build_chat_chain(
+        model, settings.system_prompt, 4000, lambda _: InMemoryChatMessageHistory()
+    )
+    return chain.invoke({"question": question}, config={"configurable": {"session_id": "test"}})
+
+
 def ruff_and_own_tests_pass(project: Path) -> subprocess.CompletedProcess[str]:
     """Run a generated project's own checks: ruff lint, ruff format and its test suite."""
     run(tool("ruff"), "check", "--no-cache", ".", cwd=project)

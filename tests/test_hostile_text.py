@@ -10,7 +10,6 @@ per test; the @example cases run every time.
 from __future__ import annotations
 
 import compileall
-import importlib
 import itertools
 import textwrap
 import tomllib
@@ -20,7 +19,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from langchain_core.chat_history import InMemoryChatMessageHistory
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
@@ -30,6 +28,7 @@ from helpers import (
     HOSTILE_SYSTEM_PROMPT,
     app_settings_environment,
     app_test,
+    ask_configured_chain,
     imported,
     render,
     run,
@@ -143,13 +142,8 @@ def test_hostile_answers_reach_the_page_and_the_model_verbatim(
         assert app.title[0].value == as_streamlit_shows(answers["project_name"])
         assert app.chat_message[0].markdown[0].value == as_streamlit_shows(answers["greeting"])
 
-        app_settings = importlib.import_module(f"{package.__name__}.settings").load_settings()
-        chain_module = importlib.import_module(f"{package.__name__}.chain")
         model = RecordingChatModel(messages=iter([AIMessage(content="ok")]))
-        chain = chain_module.build_chat_chain(
-            model, app_settings.system_prompt, 4000, lambda _: InMemoryChatMessageHistory()
-        )
-        chain.invoke({"question": "hi"}, config={"configurable": {"session_id": "test"}})
+        ask_configured_chain(package, model, "hi")
 
     assert model.received[0][0].type == "system"
     assert model.received[0][0].content == answers["system_prompt"]
