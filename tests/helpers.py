@@ -472,15 +472,6 @@ def ask_configured_chain(package: ModuleType, model: Any, question: str) -> Any:
     return chain.invoke({"question": question}, config={"configurable": {"session_id": "test"}})
 
 
-def ruff_and_own_tests_pass(project: Path) -> subprocess.CompletedProcess[str]:
-    """Run a generated project's own checks: ruff lint, ruff format and its test suite."""
-    run(tool("ruff"), "check", "--no-cache", ".", cwd=project)
-    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=project)
-    return run(
-        tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, env=clean_env()
-    )
-
-
 @contextmanager
 def streamlit_server(project: Path, **environment: str) -> Iterator[str]:
     """Serve a generated project with a real `streamlit run` on a free loopback port.
