@@ -40,3 +40,26 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return projects[name]
 
     return get
+
+
+# ---------------------------------------------------------------------------------------
+# Time per test file, printed at the end of every run (on xdist's controller too: each
+# worker's reports reach pytest_runtest_logreport there, with their durations).
+# ---------------------------------------------------------------------------------------
+_seconds_per_file: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::", 1)[0]
+    _seconds_per_file[path] = _seconds_per_file.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _seconds_per_file or hasattr(terminalreporter.config, "workerinput"):
+        return
+    terminalreporter.section("time per test file (setup + call + teardown, all workers)")
+    width = max(len(path) for path in _seconds_per_file)
+    for path, seconds in sorted(_seconds_per_file.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"{path:<{width}}  {seconds:8.1f} s")
+    total = sum(_seconds_per_file.values())
+    terminalreporter.write_line(f"{'total':<{width}}  {total:8.1f} s")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
+
 from oidc_server import OidcProvider, oidc_provider_server
 from postgres_server import PostgresCluster, PostgresUnavailable, postgres_cluster
 

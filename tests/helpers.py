@@ -1,15 +1,27 @@
-"""Helpers shared by the template's tests: render the template, run a command, read answers."""
+"""Helpers shared by the template's tests: answer sets, renders, copier's CLI, commands,
+template repos and tree comparison for updates, app sessions and servers.
+
+What the tests know of the generated project's insides (file names, lines they edit, how
+its model is built) is kept here, in the constants after ANSWER_SETS and in
+build_configured_model, so that a change of the template is followed in one place."""
 
 from __future__ import annotations
 
+import atexit
+import difflib
+import functools
+import importlib
 import importlib.util
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -56,26 +68,109 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
 }
 ANSWER_SETS |= {f"provider-{name}": {"model_provider": name} for name in PROVIDERS}
 HISTORY_BACKENDS = ("memory", "sqlite", "postgres")
+"""The LangGraph history backends (the default, session, is LangChain's documented wiring)."""
 ANSWER_SETS |= {
     f"backend-{name}": {"history_backend": name, "package_name": f"{name}_chats"}
     for name in HISTORY_BACKENDS
 }
-"""Answer sets rendered and checked in full: a few mixes, every provider by itself, and
-every LangGraph history backend (each with its own package, for in-process AppTests)."""
+"""Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
+backend has its own package name, so that in-process AppTests can import them side by side."""
+
+OWN_SUITE_ANSWER_SETS = [
+    "offline",
+    "provider-azure_openai",
+    "custom",
+    *(f"backend-{name}" for name in HISTORY_BACKENDS),
+]
+"""The answer sets whose own test suite runs here: those that differ in what it exercises
+(the offline model alone, a provider with follow-up settings and a test module of their
+own, every text answer changed, and each LangGraph history backend, whose modules and
+tests differ). The defaults' suite (a provider with a key) runs in a fresh
+venv installed as its README says (test_new_user.py), not a second time here. What differs
+between the other providers is checked on their rendered files (test_rendered_files.py)
+and built models (test_providers.py)."""
+
+SERVED_ANSWER_SETS = ["defaults", "custom"]
+"""The answer sets served by a real `streamlit run` in test_generated_projects.py (the browser
+tests serve "offline")."""
 
 
-def render(destination: Path, **answers: Any) -> Path:
-    """Render the working tree of this template (uncommitted changes included)."""
+# ---------------------------------------------------------------------------------------
+# What the tests know of the generated project's insides. When the template moves a file
+# or rewords a line, re-point these constants rather than the tests.
+# ---------------------------------------------------------------------------------------
+CHAT_PAGE_MODULE = "page.py"
+"""A module of the generated package that the update tests change, in the template and in
+the project (template/{{package_name}}/page.py.jinja, rendered as page.py)."""
+CHAT_PAGE_IN_TEMPLATE = Path("template") / "{{package_name}}" / f"{CHAT_PAGE_MODULE}.jinja"
+CHAT_PAGE_TEXT = '"Your message"'
+"""Text that occurs CHAT_PAGE_TEXT_COUNT times in that module (the chat input's placeholder)."""
+CHAT_PAGE_TEXT_COUNT = 2
+CHAIN_MODULE = "chain.py"
+"""The generated module holding the LangChain wiring and the session key."""
+DEPENDENCY_LINE = '    "streamlit>=1.40,<2",\n'
+"""A line of the generated pyproject.toml's dependencies; the update tests add one after it."""
+
+
+def render(
+    destination: Path, *, template: Path | None = None, vcs_ref: str | None = None, **answers: Any
+) -> Path:
+    """Render a template with copier's API: by default this one's working tree (uncommitted
+    changes included: see working_tree_copy); or a template git repo at vcs_ref."""
     copier.run_copy(
-        str(TEMPLATE_ROOT),
+        str(template or working_tree_copy()),
         destination,
         data=answers,
         defaults=True,
-        vcs_ref="HEAD",
+        vcs_ref=vcs_ref,
         quiet=True,
         unsafe=False,
     )
     return destination
+
+
+@functools.cache
+def working_tree_copy() -> Path:
+    """This template's working tree, copied once per test process into a plain folder.
+
+    copier renders a plain folder as it is, where it first clones a git checkout (and
+    commits its uncommitted changes): a render takes a third of the time. The files are
+    those `copier copy --vcs-ref HEAD` renders; the answers file has no `_commit`. Tests of
+    what copier does with versions render git repos instead (make_template_repo).
+    """
+    destination = Path(tempfile.mkdtemp(prefix="template-working-tree-"))
+    atexit.register(shutil.rmtree, destination, ignore_errors=True)
+    return copy_working_tree(destination)
+
+
+def copier_cli(
+    command: str,
+    *arguments: str | Path,
+    data: dict[str, object] | None = None,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    expect_failure: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """`copier COMMAND --defaults [-d NAME=VALUE]... ARGUMENTS...`, as a user types it,
+    with this environment's copier. Fails unless copier exits as expected (non-zero when
+    expect_failure). Copying this checkout as it is takes `"--vcs-ref", "HEAD"`."""
+    command_line: list[str | Path] = [tool("copier"), command, "--defaults"]
+    for name, value in (data or {}).items():
+        command_line += ["-d", f"{name}={value}"]
+    command_line += arguments
+    if not expect_failure:
+        return run(*command_line, cwd=cwd, env=env, timeout=300)
+    result = subprocess.run(
+        [str(part) for part in command_line],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert result.returncode != 0, f"copier {command} succeeded:\n{result.stdout}"
+    return result
 
 
 def run(
@@ -108,6 +203,11 @@ def read_answers(project: Path) -> dict[str, Any]:
     return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
 
 
+def package_file(project: Path, name: str) -> Path:
+    """A module of a generated project's package (named by its package_name answer)."""
+    return project / read_answers(project)["package_name"] / name
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -129,15 +229,74 @@ def template_files() -> list[str]:
     return [name for name in listed.splitlines() if (TEMPLATE_ROOT / name).is_file()]
 
 
-def make_template_repo(destination: Path, tag: str) -> Path:
-    """A throwaway git copy of this template's working tree, committed and tagged."""
+def copy_working_tree(destination: Path) -> Path:
+    """Copy this template's files as git sees them (see template_files) into destination."""
     for name in template_files():
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes((TEMPLATE_ROOT / name).read_bytes())
+    return destination
+
+
+def make_template_repo(destination: Path, tag: str) -> Path:
+    """A throwaway git copy of this template's working tree, committed and tagged.
+
+    If destination already is such a repo (say, at an older release), the working tree
+    replaces its files in a new commit, as a template release does.
+    """
+    if (destination / ".git").exists():
+        run("git", "rm", "-rq", "--ignore-unmatch", ".", cwd=destination)
+    copy_working_tree(destination)
     commit_all(destination, f"Template {tag}")
     run("git", "tag", tag, cwd=destination)
     return destination
+
+
+RELEASE_HEADING = re.compile(r"^## (v\d+\.\d+\.\d+)$", re.MULTILINE)
+UNRELEASED = re.compile(r"^## Unreleased$(.*?)^## v", re.MULTILINE | re.DOTALL)
+
+
+def latest_release() -> tuple[str, str]:
+    """(tag, commit) of this template's newest release, found in its history rather than
+    in its tags (a clone may have none). A release moves the Unreleased entries of
+    CHANGELOG.md under its version heading (docs/updating.md): its commit is the newest
+    one to change CHANGELOG.md that has that heading and nothing under Unreleased."""
+    changelog = (TEMPLATE_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    tags = RELEASE_HEADING.findall(changelog)
+    assert tags, "CHANGELOG.md has no release heading (## vX.Y.Z)"
+    tag = max(tags, key=lambda name: tuple(map(int, name[1:].split("."))))
+    log = run("git", "log", "--format=%H", "--", "CHANGELOG.md", cwd=TEMPLATE_ROOT).stdout
+    for commit in log.split():
+        text = run("git", "show", f"{commit}:CHANGELOG.md", cwd=TEMPLATE_ROOT).stdout
+        unreleased = UNRELEASED.search(text)
+        if f"\n## {tag}\n" in text and not (unreleased and unreleased.group(1).strip()):
+            return tag, commit
+    raise AssertionError(
+        f"no commit in this clone's history releases {tag} (CHANGELOG.md with '## {tag}' and "
+        "nothing under Unreleased): a shallow clone? `git fetch --unshallow` fetches it"
+    )
+
+
+def next_version(tag: str) -> str:
+    major, minor, patch = map(int, tag.removeprefix("v").split("."))
+    return f"v{major}.{minor}.{patch + 1}"
+
+
+def make_release_repo(destination: Path) -> tuple[Path, str, str]:
+    """A throwaway template repo holding this template's latest release, tagged with its
+    version, then its working tree, tagged with the next version.
+
+    Returns (repo, release tag, next tag).
+    """
+    tag, commit = latest_release()
+    destination.mkdir(parents=True, exist_ok=True)
+    archive = destination.parent / f"{destination.name}-{tag}.tar"
+    run("git", "archive", "--format=tar", "-o", archive, commit, cwd=TEMPLATE_ROOT)
+    run("tar", "-xf", archive, cwd=destination)
+    archive.unlink()
+    commit_all(destination, f"Template {tag}")
+    run("git", "tag", tag, cwd=destination)
+    return make_template_repo(destination, next_version(tag)), tag, next_version(tag)
 
 
 def project_at_v1(workdir: Path, **answers: Any) -> tuple[Path, Path]:
@@ -146,10 +305,7 @@ def project_at_v1(workdir: Path, **answers: Any) -> tuple[Path, Path]:
     Returns (template, project), both in workdir: the starting point of an update test.
     """
     template = make_template_repo(workdir / "template", "v1.0.0")
-    project = workdir / "project"
-    copier.run_copy(
-        str(template), project, data=answers, defaults=True, vcs_ref="v1.0.0", quiet=True
-    )
+    project = render(workdir / "project", template=template, vcs_ref="v1.0.0", **answers)
     commit_all(project, "Generated from the template")
     return template, project
 
@@ -160,6 +316,44 @@ def commit_all(repo: Path, message: str) -> None:
         run("git", "init", "-q", "-b", "main", cwd=repo)
     run("git", "add", "-A", cwd=repo)
     run("git", "commit", "-q", "--allow-empty", "-m", message, cwd=repo)
+
+
+NOT_THE_PROJECT = {".git", "__pycache__", ".pytest_cache", ".ruff_cache"}
+"""Folders that are not part of a generated project's content: git's, and tools' caches."""
+VERSION_ANSWERS = ("_commit:", "_src_path:")
+"""Answers naming the template version and copy a project came from, not the project."""
+
+
+def project_files(project: Path) -> dict[str, str]:
+    """Every file of a project (path relative to it, with /) and its text, without
+    NOT_THE_PROJECT, and the answers file without VERSION_ANSWERS."""
+    files: dict[str, str] = {}
+    for path in sorted(project.rglob("*")):
+        relative = path.relative_to(project)
+        if not path.is_file() or NOT_THE_PROJECT & set(relative.parts):
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if relative.as_posix() == ".copier-answers.yml":
+            lines = text.splitlines(keepends=True)
+            text = "".join(line for line in lines if not line.startswith(VERSION_ANSWERS))
+        files[relative.as_posix()] = text
+    return files
+
+
+def assert_same_files(actual: Path, expected: Path, ignore: Collection[str] = ()) -> None:
+    """actual holds the same files as expected, with the same text (see project_files),
+    except the paths in ignore. On failure, the message is the diff from expected to actual."""
+    have, want = project_files(actual), project_files(expected)
+    diff: list[str] = []
+    for name in sorted((have.keys() | want.keys()) - set(ignore)):
+        if have.get(name) != want.get(name):
+            diff += difflib.unified_diff(
+                want.get(name, "").splitlines(keepends=True),
+                have.get(name, "").splitlines(keepends=True),
+                f"expected/{name}" if name in want else "/dev/null",
+                f"actual/{name}" if name in have else "/dev/null",
+            )
+    assert not diff, f"{actual} differs from {expected}:\n" + "".join(diff)
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -182,9 +376,10 @@ def wait_for_health(url: str, seconds: float = 60) -> str:
 
 
 @contextmanager
-def app_settings_environment(**overrides: str) -> Iterator[None]:
+def app_settings_environment(**overrides: str) -> Iterator[pytest.MonkeyPatch]:
     """os.environ for an in-process AppTest: no app setting or provider key of this shell
-    (LLM_*, APP_*, HISTORY_*, *_API_KEY, *_BASE_URL), no proxy for 127.0.0.1, plus overrides."""
+    (LLM_*, APP_*, HISTORY_*, *_API_KEY, *_BASE_URL), no proxy for 127.0.0.1, plus overrides.
+    Yields the MonkeyPatch, for more changes undone at the end."""
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
             if name.startswith(("LLM_", "APP_", "HISTORY_")) or name.endswith(
@@ -194,7 +389,7 @@ def app_settings_environment(**overrides: str) -> Iterator[None]:
         patch.setenv("NO_PROXY", "127.0.0.1,localhost")
         for name, value in overrides.items():
             patch.setenv(name, value)
-        yield
+        yield patch
 
 
 def app_test(project: Path, **secrets: str) -> AppTest:
@@ -213,23 +408,83 @@ def app_test(project: Path, **secrets: str) -> AppTest:
     return app
 
 
-def generated_fakes(project: Path) -> ModuleType:
-    """The generated project's tests/fakes.py (its recording chat model), imported here."""
-    spec = importlib.util.spec_from_file_location("generated_fakes", project / "tests" / "fakes.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # pydantic resolves the model's annotations through it
-    spec.loader.exec_module(module)
-    return module
+@contextmanager
+def two_sessions(
+    project: Path, environment: dict[str, str] | None = None, **secrets: str
+) -> Iterator[tuple[AppTest, AppTest]]:
+    """Two browser sessions of one generated app at the same time, under AppTest: each
+    drawn once, in app_settings_environment(**environment), with the same secrets."""
+    with app_settings_environment(**(environment or {})):
+        first, second = app_test(project, **secrets), app_test(project, **secrets)
+        first.run()
+        second.run()
+        yield first, second
 
 
-def ruff_and_own_tests_pass(project: Path) -> subprocess.CompletedProcess[str]:
-    """Run a generated project's own checks: ruff lint, ruff format and its test suite."""
-    run(tool("ruff"), "check", "--no-cache", ".", cwd=project)
-    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=project)
-    return run(
-        tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, env=clean_env()
+CHAT_MESSAGES = '[data-testid="stChatMessage"]'
+"""Every chat message on a page of a served app (Streamlit's test ids)."""
+SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+"""The page once the app's script run has ended."""
+
+
+def open_app(page: Any, url: str) -> None:
+    """Load a served app in a Playwright page and wait until its first run is drawn."""
+    page.goto(url)
+    page.locator(CHAT_MESSAGES).first.wait_for(timeout=30_000)
+    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+
+
+@contextmanager
+def two_browser_sessions(browser: Any, url: str) -> Iterator[tuple[Any, Any]]:
+    """Two browser sessions of one served app at the same time: a page each, in browser
+    contexts of their own (no shared cookies or storage), the app drawn in both."""
+    contexts = [browser.new_context(), browser.new_context()]
+    try:
+        pages = [context.new_page() for context in contexts]
+        for page in pages:
+            open_app(page, url)
+        yield pages[0], pages[1]
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@contextmanager
+def imported(project: Path) -> Iterator[ModuleType]:
+    """A generated project's package, imported into this process and forgotten afterwards
+    (so that another project with the same package name can be imported next)."""
+    name = read_answers(project)["package_name"]
+    sys.path.insert(0, str(project))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(project))
+        for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+            del sys.modules[module]
+
+
+def build_configured_model(project: Path, api_key: str | None) -> Any:
+    """The chat model that a generated project's settings (environment, st.secrets,
+    app_settings.toml) configure, built in this process as its app builds it."""
+    with imported(project) as package:
+        providers = importlib.import_module(f"{package.__name__}.providers")
+        settings = importlib.import_module(f"{package.__name__}.settings").load_settings(project)
+        return providers.PROVIDERS[settings.LLM_PROVIDER].build(settings, api_key)
+
+
+def ask_configured_chain(package: ModuleType, model: Any, question: str) -> Any:
+    """Ask the chain of an imported generated package (see imported) one question, with
+    the system prompt its settings configure, a fresh in-memory history and this model."""
+    from langchain_core.chat_history import InMemoryChatMessageHistory
+
+    project = Path(package.__file__).parent.parent
+    system_prompt = importlib.import_module(f"{package.__name__}.settings").read_system_prompt(
+        project
     )
+    chain = importlib.import_module(f"{package.__name__}.chain").build_chat_chain(
+        model, system_prompt, 4000, lambda _: InMemoryChatMessageHistory()
+    )
+    return chain.invoke({"question": question}, config={"configurable": {"session_id": "test"}})
 
 
 @contextmanager
@@ -263,3 +518,14 @@ def streamlit_server(project: Path, **environment: str) -> Iterator[str]:
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert "Traceback" not in output, output
+
+
+def generated_fakes(project: Path) -> ModuleType:
+    """The generated project's tests/fakes.py (its recording chat model), imported here:
+    the template's tests and the generated tests share one fake model."""
+    spec = importlib.util.spec_from_file_location("generated_fakes", project / "tests" / "fakes.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the model's annotations through it
+    spec.loader.exec_module(module)
+    return module

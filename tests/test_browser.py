@@ -15,10 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_ROOT, streamlit_server
+from helpers import (
+    CHAT_MESSAGES,
+    SCRIPT_DONE,
+    TEMPLATE_ROOT,
+    open_app,
+    streamlit_server,
+    two_browser_sessions,
+)
 
-# One worker runs the whole module (`--dist loadgroup`), so the server starts once.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 """Debian's Chromium; CHROMIUM_PATH names another installed one (e.g. Chrome on GitHub)."""
@@ -33,9 +39,6 @@ CHROMIUM_FLAGS = [
 GREETING = "How can I help you?"
 REPLY_END = "to talk to a real model."
 SCREENSHOT = TEMPLATE_ROOT / "docs" / "assets" / "screenshot.png"
-
-MESSAGES = '[data-testid="stChatMessage"]'
-SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 @pytest.fixture(scope="module")
@@ -88,15 +91,9 @@ def page(browser_context, app_url: str):
     page.close()
 
 
-def open_app(page, url: str) -> None:
-    page.goto(url)
-    page.locator(MESSAGES).first.wait_for(timeout=30_000)
-    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-
-
 def messages(page) -> list[str]:
     """The text of every chat message on the page, top to bottom (avatars left out)."""
-    contents = page.locator(MESSAGES).get_by_test_id("stChatMessageContent")
+    contents = page.locator(CHAT_MESSAGES).get_by_test_id("stChatMessageContent")
     return [text.strip() for text in contents.all_inner_texts()]
 
 
@@ -106,7 +103,9 @@ def ask(page, question: str) -> None:
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
     box.press("Enter")
-    page.locator(MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(timeout=30_000)
+    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(
+        timeout=30_000
+    )
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
 
 
@@ -142,7 +141,7 @@ def test_reply_is_streamed_into_the_page(page) -> None:
                 subtree: true, childList: true, characterData: true,
             });
         }""",
-        MESSAGES,
+        CHAT_MESSAGES,
     )
 
     ask(page, "Stream this, please")
@@ -169,7 +168,7 @@ def test_new_chat_button_clears_the_chat(page) -> None:
     ask(page, "forget me")
 
     page.get_by_test_id("stSidebar").get_by_role("button", name="New chat").click()
-    page.locator(MESSAGES).nth(1).wait_for(state="detached", timeout=30_000)
+    page.locator(CHAT_MESSAGES).nth(1).wait_for(state="detached", timeout=30_000)
 
     assert messages(page) == [GREETING]
 
@@ -178,31 +177,22 @@ def test_page_reload_starts_a_fresh_chat(page) -> None:
     ask(page, "remember me")
 
     page.reload()
-    page.locator(MESSAGES).first.wait_for(timeout=30_000)
+    page.locator(CHAT_MESSAGES).first.wait_for(timeout=30_000)
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
 
     assert messages(page) == [GREETING]
 
 
 def test_two_browser_sessions_do_not_see_each_other(browser, app_url: str) -> None:
-    alice = browser.new_context()
-    bob = browser.new_context()
-    try:
-        alice_page, bob_page = alice.new_page(), bob.new_page()
-        open_app(alice_page, app_url)
-        open_app(bob_page, app_url)
+    with two_browser_sessions(browser, app_url) as (alice, bob):
+        ask(alice, "alice here")
+        ask(bob, "bob here")
 
-        ask(alice_page, "alice here")
-        ask(bob_page, "bob here")
-
-        alice_sees, bob_sees = messages(alice_page), messages(bob_page)
-        assert alice_sees[:2] == [GREETING, "alice here"] and len(alice_sees) == 3
-        assert bob_sees[:2] == [GREETING, "bob here"] and len(bob_sees) == 3
-        # Nor does the model: Bob's question reached it with no earlier messages.
-        assert "and 0 earlier messages" in bob_sees[2]
-    finally:
-        alice.close()
-        bob.close()
+        alice_sees, bob_sees = messages(alice), messages(bob)
+    assert alice_sees[:2] == [GREETING, "alice here"] and len(alice_sees) == 3
+    assert bob_sees[:2] == [GREETING, "bob here"] and len(bob_sees) == 3
+    # Nor does the model: Bob's question reached it with no earlier messages.
+    assert "and 0 earlier messages" in bob_sees[2]
 
 
 def test_screenshot_of_one_turn_is_a_small_png(page, tmp_path: Path) -> None:

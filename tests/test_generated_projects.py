@@ -1,4 +1,10 @@
-"""Every generated project passes its own linters and tests, and `streamlit run` serves it."""
+"""Generated projects pass ruff, mypy --strict, their own tests, and `streamlit run` serves them.
+
+ruff runs on every answer set (it is cheap). A project's own test suite runs only for the
+answer sets that differ in what that suite exercises (OWN_SUITE_ANSWER_SETS), and the
+server starts only for SERVED_ANSWER_SETS: the providers differ in files that
+test_rendered_files.py and test_providers.py check directly.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +12,35 @@ import urllib.request
 
 import pytest
 
-from helpers import ANSWER_SETS, clean_env, run, streamlit_server, tool
+from helpers import (
+    ANSWER_SETS,
+    OWN_SUITE_ANSWER_SETS,
+    SERVED_ANSWER_SETS,
+    clean_env,
+    run,
+    streamlit_server,
+    tool,
+)
 
-pytestmark = pytest.mark.parametrize("answer_set", list(ANSWER_SETS))
 
-
+@pytest.mark.parametrize("answer_set", list(ANSWER_SETS))
 def test_generated_project_passes_ruff_check(rendered, answer_set: str) -> None:
     run(tool("ruff"), "check", "--no-cache", ".", cwd=rendered(answer_set))
 
 
+@pytest.mark.parametrize("answer_set", list(ANSWER_SETS))
 def test_generated_project_is_ruff_formatted(rendered, answer_set: str) -> None:
     run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=rendered(answer_set))
 
 
+@pytest.mark.parametrize("answer_set", list(ANSWER_SETS))
 def test_generated_project_passes_mypy_strict(rendered, answer_set: str, tmp_path_factory) -> None:
     # One cache for every project: the libraries are checked once, each package afresh.
     cache = tmp_path_factory.getbasetemp() / "mypy-cache"
     run(tool("python"), "-m", "mypy", "--cache-dir", cache, cwd=rendered(answer_set))
 
 
+@pytest.mark.parametrize("answer_set", OWN_SUITE_ANSWER_SETS)
 def test_generated_project_passes_its_own_tests(rendered, answer_set: str) -> None:
     result = run(
         tool("python"),
@@ -40,6 +56,7 @@ def test_generated_project_passes_its_own_tests(rendered, answer_set: str) -> No
     assert " passed" in result.stdout and "failed" not in result.stdout
 
 
+@pytest.mark.parametrize("answer_set", SERVED_ANSWER_SETS)
 def test_streamlit_run_serves_the_app_offline(rendered, answer_set: str) -> None:
     with streamlit_server(rendered(answer_set), LLM_PROVIDER="offline") as url:
         page = urllib.request.urlopen(url, timeout=10).read()

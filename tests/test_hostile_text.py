@@ -10,26 +10,22 @@ per test; the @example cases run every time.
 from __future__ import annotations
 
 import compileall
-import importlib
 import itertools
-import sys
 import textwrap
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from langchain_core.chat_history import InMemoryChatMessageHistory
 
 from helpers import (
     HOSTILE_SYSTEM_PROMPT,
     app_settings_environment,
     app_test,
+    ask_configured_chain,
     generated_fakes,
+    imported,
     render,
     run,
     tool,
@@ -92,20 +88,6 @@ def render_hostile(tmp_path_factory: pytest.TempPathFactory, answers: dict[str, 
     return render(destination, package_name=next(package_names), **answers)
 
 
-@contextmanager
-def imported(project: Path) -> Iterator[Any]:
-    """The generated package, imported into this process, and forgotten afterwards."""
-    package = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    name = package["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"][0]
-    sys.path.insert(0, str(project))
-    try:
-        yield importlib.import_module(name)
-    finally:
-        sys.path.remove(str(project))
-        for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
-            del sys.modules[module]
-
-
 @SETTINGS
 @given(answers=ANSWERS)
 @example(answers=WORST_CASE)
@@ -130,6 +112,8 @@ def as_streamlit_shows(text: str) -> str:
     return textwrap.dedent(text).strip()
 
 
+# InMemoryChatMessageHistory is deprecated like RunnableWithMessageHistory, which the app uses.
+@pytest.mark.filterwarnings("ignore:The class `InMemoryChatMessageHistory` was deprecated")
 @SETTINGS
 @given(answers=ANSWERS)
 @example(answers=WORST_CASE)
@@ -144,14 +128,8 @@ def test_hostile_answers_reach_the_page_and_the_model_verbatim(
         assert app.title[0].value == as_streamlit_shows(answers["project_name"])
         assert app.chat_message[0].markdown[0].value == as_streamlit_shows(answers["greeting"])
 
-        settings_module = importlib.import_module(f"{package.__name__}.settings")
-        system_prompt = settings_module.read_system_prompt(project)
-        chain_module = importlib.import_module(f"{package.__name__}.chain")
         model = generated_fakes(project).recording_model("ok")
-        chain = chain_module.build_chat_chain(
-            model, system_prompt, 4000, lambda _: InMemoryChatMessageHistory()
-        )
-        chain.invoke({"question": "hi"}, config={"configurable": {"session_id": "test"}})
+        ask_configured_chain(package, model, "hi")
 
     assert model.received[0][0].type == "system"
     assert model.received[0][0].content == answers["system_prompt"]

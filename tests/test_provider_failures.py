@@ -15,6 +15,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from faulty_server import NORMAL_REPLY, PARTIAL_REPLY, FaultyServer
+from faulty_server import SCENARIOS as FAULTY_SERVER_SCENARIOS
 from helpers import app_settings_environment, app_test, free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
@@ -51,17 +52,34 @@ class Played:
     next: Turn
 
 
-SCENARIOS = [
-    "refused",
-    "slow",
-    "unauthorized",
-    "forbidden",
-    "unknown_model",
-    "rate_limited",
-    "server_error",
-    "cut_stream",
-    "context_length",
-]
+@dataclass(frozen=True)
+class Expected:
+    """What the app must do when the provider fails in one way."""
+
+    explanation: list[str]
+    """Words that the explanation shown in the chat contains."""
+    requests: int | None
+    """How many requests one question makes (retries included); None: nobody can count."""
+
+
+EXPECTED = {
+    # Refused connections are retried too, but with nothing listening nobody counts them.
+    "refused": Expected(["could not be reached", "base URL"], None),
+    "slow": Expected(
+        ["No answer within LLM_TIMEOUT_SECONDS", "raise LLM_TIMEOUT_SECONDS"], 1 + MAX_RETRIES
+    ),
+    "unauthorized": Expected(["rejected the API key", ".streamlit/secrets.toml"], 1),
+    "forbidden": Expected(["may not use this model", "LLM_MODEL"], 1),
+    "unknown_model": Expected(["does not know this model", "LLM_MODEL"], 1),
+    "rate_limited": Expected(["rate limiting", "Wait a minute"], 1 + MAX_RETRIES),
+    "server_error": Expected(["internal error", "Ask again"], 1 + MAX_RETRIES),
+    "cut_stream": Expected(["broke off in the middle of the reply", "Ask again"], 1),
+    "context_length": Expected(["chat is too long", "new chat", "HISTORY_MAX_TOKENS"], 1),
+}
+"""The one table of failures: every scenario of tests/faulty_server.py but "ok", and
+"refused" (no server at all)."""
+
+SCENARIOS = ["refused", *(name for name in FAULTY_SERVER_SCENARIOS if name != "ok")]
 
 
 @pytest.fixture(scope="module")
@@ -119,34 +137,22 @@ def played(request: pytest.FixtureRequest, project: Path) -> Iterator[tuple[str,
                 server.__exit__(None, None, None)
 
 
-EXPLANATIONS = {
-    "refused": ["could not be reached", "base URL"],
-    "slow": ["No answer within LLM_TIMEOUT_SECONDS", "raise LLM_TIMEOUT_SECONDS"],
-    "unauthorized": ["rejected the API key", ".streamlit/secrets.toml"],
-    "forbidden": ["may not use this model", "LLM_MODEL"],
-    "unknown_model": ["does not know this model", "LLM_MODEL"],
-    "rate_limited": ["rate limiting", "Wait a minute"],
-    "server_error": ["internal error", "Ask again"],
-    "cut_stream": ["broke off in the middle of the reply", "Ask again"],
-    "context_length": ["chat is too long", "new chat", "HISTORY_MAX_TOKENS"],
-}
-
-
 def test_failure_is_explained_in_the_chat_without_a_traceback(played) -> None:
     scenario, turns = played
 
     assert not turns.failed.exceptions
     [explanation] = turns.failed.reply_errors
     assert turns.failed.messages[-1][0] == "ai"
-    for words in EXPLANATIONS[scenario]:
+    for words in EXPECTED[scenario].explanation:
         assert words in explanation
     assert "Traceback" not in explanation
 
 
 def test_each_failure_has_its_own_explanation() -> None:
-    phrases = [words[0] for words in EXPLANATIONS.values()]
+    phrases = [expected.explanation[0] for expected in EXPECTED.values()]
 
-    assert len(set(phrases)) == len(SCENARIOS) == len(EXPLANATIONS)
+    assert sorted(EXPECTED) == sorted(SCENARIOS)
+    assert len(set(phrases)) == len(phrases)
 
 
 def test_question_is_kept_in_the_history_and_no_half_reply_is_stored(played) -> None:
@@ -197,21 +203,10 @@ def test_next_turn_is_answered_normally_with_the_failed_question_kept(played) ->
     assert turns.next.requests == 1
 
 
-# Refused connections are retried too, but with nothing listening nobody can count them.
-REQUESTS_PER_QUESTION = {
-    "slow": 1 + MAX_RETRIES,
-    "rate_limited": 1 + MAX_RETRIES,
-    "server_error": 1 + MAX_RETRIES,
-    "unauthorized": 1,
-    "forbidden": 1,
-    "unknown_model": 1,
-    "context_length": 1,
-    "cut_stream": 1,
-}
-
-
-@pytest.mark.parametrize("played", list(REQUESTS_PER_QUESTION), indirect=True)
+@pytest.mark.parametrize(
+    "played", [name for name, expected in EXPECTED.items() if expected.requests], indirect=True
+)
 def test_only_failures_that_may_pass_are_retried(played) -> None:
     scenario, turns = played
 
-    assert turns.failed.requests == REQUESTS_PER_QUESTION[scenario]
+    assert turns.failed.requests == EXPECTED[scenario].requests

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import PROVIDERS, TEMPLATE_ROOT, read_answers, render, run, tool
+from helpers import PROVIDERS, TEMPLATE_ROOT, copier_cli, read_answers, render
 
 
 def test_copy_with_defaults_asks_nothing_and_needs_no_trust(tmp_path: Path) -> None:
-    result = run(
-        tool("copier"),
-        "copy",
-        "--defaults",
-        "--vcs-ref",
-        "HEAD",
-        TEMPLATE_ROOT,
-        tmp_path / "out",
-        cwd=tmp_path,
-    )
+    result = copier_cli("copy", "--vcs-ref", "HEAD", TEMPLATE_ROOT, tmp_path / "out", cwd=tmp_path)
 
     assert (tmp_path / "out" / "app.py").is_file()
     assert "--trust" not in result.stderr
@@ -40,18 +30,8 @@ def test_package_name_is_derived_from_the_project_name(tmp_path: Path) -> None:
     assert (project / "app_42_support_bot" / "chain.py").is_file()
 
 
-def test_model_name_defaults_to_the_providers_default_model(tmp_path: Path) -> None:
-    project = render(tmp_path, model_provider="offline")
-
-    assert read_answers(project)["model_name"] == PROVIDERS["offline"]["default_model"]
-
-
-def test_answers_file_records_the_template_source_and_commit(rendered) -> None:
-    answers = read_answers(rendered("defaults"))
-
-    assert answers["_src_path"] == str(TEMPLATE_ROOT)
-    assert answers["_commit"]
-    assert answers["session_key"] == "langchain_messages"
+def test_model_name_defaults_to_the_providers_default_model(rendered) -> None:
+    assert read_answers(rendered("offline"))["model_name"] == PROVIDERS["offline"]["default_model"]
 
 
 def test_provider_table_is_the_only_list_of_providers() -> None:
@@ -70,7 +50,7 @@ def bad(question: str, answer: object, message: str, **context: str) -> object:
     return pytest.param(context | {question: answer}, message, id=f"{question}={shown}")
 
 
-REJECTED_ANSWERS = [
+REJECTED_ANSWERS = [  # the validators of copier.yml (copier checks choices and types itself)
     bad("project_name", "   ", "The project name must not be empty"),
     bad("project_name", "two\nlines", "must be one line of text, without line breaks"),
     bad("project_name", "tab\tin it", "must be one line of text, without line breaks"),
@@ -139,11 +119,6 @@ REJECTED_ANSWERS = [
     bad("system_prompt", "windows\r\nline", "carriage returns are not"),
     bad("greeting", "", "The greeting must not be empty"),
     bad("greeting", "\x1b[31mred", "The greeting must not contain control characters"),
-    bad("python_version", "3.9", "Invalid choice for 'python_version'"),
-    bad("model_provider", "nope", "Invalid choice for 'model_provider'"),
-    # copier casts typed answers before validating them; its own message says what failed.
-    bad("temperature", "warm", "could not convert string to float: 'warm'"),
-    bad("history_max_tokens", "many", "invalid literal for int() with base 10: 'many'"),
 ]
 
 
@@ -195,39 +170,19 @@ def test_answers_at_the_limits_are_accepted(tmp_path: Path) -> None:
     assert len(answers["description"]) == 512
 
 
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ("package_name=class", '"class" is a Python keyword: choose another package name.'),
-        ("temperature=3", "The temperature must be between 0 and 2, got 3.0."),
-        ("session_key=chat history", '"chat history" is not a valid session key'),
-        ("model_provider=nope", "Invalid choice for 'model_provider'"),
-    ],
-    ids=["package_name", "temperature", "session_key", "model_provider"],
-)
-def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(
-    tmp_path: Path, data: str, message: str
-) -> None:
+def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(tmp_path: Path) -> None:
     # copier's CLI prints its own traceback above the message when `-d` data fails
     # validation (copier 9.19); interactive answers are re-asked with the message instead.
-    result = subprocess.run(
-        [
-            tool("copier"),
-            "copy",
-            "--defaults",
-            "--vcs-ref",
-            "HEAD",
-            "-d",
-            data,
-            TEMPLATE_ROOT,
-            tmp_path / "out",
-        ],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
+    result = copier_cli(
+        "copy",
+        "--vcs-ref",
+        "HEAD",
+        TEMPLATE_ROOT,
+        tmp_path / "out",
+        data={"package_name": "class"},
+        cwd=tmp_path,
+        expect_failure=True,
     )
 
-    assert result.returncode != 0
-    assert message in result.stderr
+    assert '"class" is a Python keyword: choose another package name.' in result.stderr
     assert not (tmp_path / "out").exists()

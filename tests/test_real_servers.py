@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from oidc_server import OidcProvider, block_outside_requests, streamlit_app_server
-from postgres_server import PostgresCluster, postgres_cluster
 
 from helpers import free_port
+from oidc_server import OidcProvider, block_outside_requests, streamlit_app_server
+from postgres_server import PostgresCluster, postgres_cluster
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [

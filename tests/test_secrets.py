@@ -14,9 +14,10 @@ from helpers import (
     app_settings_environment,
     app_test,
     clean_env,
+    copier_cli,
     render,
     run,
-    tool,
+    two_sessions,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
@@ -47,31 +48,52 @@ def leaked_keys(text: str) -> list[str]:
     return [name for name, key in FAKE_KEYS.items() if key in text]
 
 
-@pytest.mark.parametrize("provider", sorted(PROVIDERS))
-def test_copy_writes_no_key_from_the_environment_or_from_data(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: str
-) -> None:
-    for name, key in FAKE_KEYS.items():
-        monkeypatch.setenv(name, key)
+ONE_PROVIDER_OF_EACH_KIND = sorted(
+    {
+        (bool(provider["key_variable"]), bool(provider["questions"])): name
+        for name, provider in reversed(PROVIDERS.items())
+    }.values()
+)
+"""The first provider of the table of each kind (with or without a key, with or without
+follow-up questions): the kinds render different files; providers of one kind differ in
+names only."""
 
-    project = render(tmp_path / "out", model_provider=provider, **FAKE_KEYS)
+
+@pytest.fixture(scope="module")
+def rendered_with_fake_keys(tmp_path_factory: pytest.TempPathFactory):
+    """Render for a provider with every fake key both in the environment and in the data."""
+    projects: dict[str, Path] = {}
+
+    def get(provider: str) -> Path:
+        if provider not in projects:
+            destination = tmp_path_factory.mktemp(f"keys-{provider}") / "out"
+            with pytest.MonkeyPatch.context() as patch:
+                for name, key in FAKE_KEYS.items():
+                    patch.setenv(name, key)
+                projects[provider] = render(destination, model_provider=provider, **FAKE_KEYS)
+        return projects[provider]
+
+    return get
+
+
+@pytest.mark.parametrize("provider", ONE_PROVIDER_OF_EACH_KIND)
+def test_copy_writes_no_key_from_the_environment_or_from_data(
+    rendered_with_fake_keys, provider: str
+) -> None:
+    project = rendered_with_fake_keys(provider)
 
     assert (project / "app.py").is_file()
     assert leaked_keys(files_and_history(project)) == []
 
 
 def test_cli_copy_writes_no_key_from_the_environment_or_from_data(tmp_path: Path) -> None:
-    data = [argument for name, key in FAKE_KEYS.items() for argument in ("-d", f"{name}={key}")]
-
-    run(
-        tool("copier"),
+    copier_cli(
         "copy",
-        "--defaults",
         "--vcs-ref",
         "HEAD",
-        *data,
         TEMPLATE_ROOT,
         tmp_path / "out",
+        data=FAKE_KEYS,
         cwd=tmp_path,
         env=clean_env(**FAKE_KEYS),
     )
@@ -87,10 +109,12 @@ def openai_project(rendered) -> Path:
 
 def test_key_typed_in_the_sidebar_stays_in_its_browser_session(openai_project: Path) -> None:
     typed_key = "sk-test-typed-in-the-sidebar-7d1e"
-    with FaultyServer("ok") as server, app_settings_environment(OPENAI_BASE_URL=server.base_url):
-        first = app_test(openai_project, LLM_PROVIDER="openai")
-        second = app_test(openai_project, LLM_PROVIDER="openai")
-        first.run()
+    with (
+        FaultyServer("ok") as server,
+        two_sessions(
+            openai_project, {"OPENAI_BASE_URL": server.base_url}, LLM_PROVIDER="openai"
+        ) as (first, second),
+    ):
         first.sidebar.text_input[0].input(typed_key).run()
         first.chat_input[0].set_value("Is my key used?").run()
         second.run()
@@ -123,8 +147,8 @@ def test_key_typed_in_the_sidebar_is_not_put_in_the_environment_or_on_disk(
     assert written == []
 
 
-def test_key_passed_as_data_is_not_recorded_as_an_answer(tmp_path: Path) -> None:
-    project = render(tmp_path / "out", model_provider="openai", **FAKE_KEYS)
+def test_key_passed_as_data_is_not_recorded_as_an_answer(rendered_with_fake_keys) -> None:
+    project = rendered_with_fake_keys("openai")
 
     answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
     assert "API_KEY" not in answers

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from helpers import app_settings_environment, app_test
+from helpers import two_sessions
 
 pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
 
@@ -24,11 +24,7 @@ def ask(app, question: str) -> None:
 
 
 def test_interleaved_sessions_each_keep_and_send_only_their_own_turns(project: Path) -> None:
-    with app_settings_environment():
-        alice, bob = app_test(project), app_test(project)
-        alice.run()
-        bob.run()
-
+    with two_sessions(project) as (alice, bob):
         ask(alice, "Alice's first question")
         ask(bob, "Bob's only question")
         ask(alice, "Alice's second question")
@@ -49,11 +45,7 @@ def test_interleaved_sessions_each_keep_and_send_only_their_own_turns(project: P
 
 
 def test_each_session_draws_only_its_own_chat(project: Path) -> None:
-    with app_settings_environment():
-        alice, bob = app_test(project), app_test(project)
-        alice.run()
-        bob.run()
-
+    with two_sessions(project) as (alice, bob):
         ask(alice, "Only Alice asked this")
         bob.run()
 
@@ -64,10 +56,7 @@ def test_each_session_draws_only_its_own_chat(project: Path) -> None:
 
 
 def test_new_chat_in_one_session_leaves_the_other_untouched(project: Path) -> None:
-    with app_settings_environment():
-        alice, bob = app_test(project), app_test(project)
-        alice.run()
-        bob.run()
+    with two_sessions(project) as (alice, bob):
         ask(alice, "Alice keeps this")
         ask(bob, "Bob clears this")
 

@@ -1,38 +1,83 @@
-"""`copier update` and `copier recopy`: template changes arrive, the user's edits stay.
+"""`copier update`: the project a user updates equals a fresh render plus the user's edits.
 
-Each scenario uses a throwaway git copy of this template tagged v1.0.0, a project rendered
-from it and committed, the user's edits, then a template change tagged v2.0.0.
+The rule of DiamondLightSource/python-copier-template: a project updated to a template
+version must equal a fresh render of that version with the same answers, apart from the
+user's own edits. Here the user's edits (their system prompt, a module and a dependency of
+their own) are made on the project before the update and on the fresh render, and the two
+trees are compared whole (`assert_same_files`). Only what is the template's own is tested:
+the files the user owns, a changed answer, a provider switch, a conflict shown inline, and
+an update from the newest release to this working tree. Copier's merge engine is copier's.
+
+Every scenario uses throwaway git copies of this template, tagged (helpers.project_at_v1,
+helpers.make_release_repo): no tag of this clone is needed.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import copier
 import pytest
+import yaml
 
 from helpers import (
-    TEMPLATE_ROOT,
+    CHAT_PAGE_IN_TEMPLATE,
+    CHAT_PAGE_MODULE,
+    CHAT_PAGE_TEXT,
+    CHAT_PAGE_TEXT_COUNT,
+    DEPENDENCY_LINE,
+    assert_same_files,
     commit_all,
+    copier_cli,
     edit,
+    make_release_repo,
+    package_file,
     project_at_v1,
     read_answers,
-    ruff_and_own_tests_pass,
+    render,
     run,
-    tool,
 )
 
-CHAT_PAGE = Path("my_chat_app") / "page.py"
-TEMPLATE_CHAT_PAGE = Path("template") / "{{package_name}}" / "page.py"
+USER_PROMPT = "You are a pirate. Answer in pirate speak.\n"
+USER_MODULE = "glossary.py"
+USER_DEPENDENCY = '    "rich>=13",\n'
+NEW_PLACEHOLDER = '"Ask anything"'
+NEW_DEFAULT_PROMPT_LINE = "Answer in the language of the question.\n"
 
 
-def change_template_and_tag_v2(template: Path) -> None:
-    """A typical template release: a changed line, a changed setting, a new file."""
-    edit(template / TEMPLATE_CHAT_PAGE, '"Your message"', '"Ask anything"', count=2)
-    (template / "template" / ".streamlit" / "config.toml").write_text(
-        (template / "template" / ".streamlit" / "config.toml").read_text()
-        + '\n[theme]\nprimaryColor = "#0068c9"\n'
-    )
+def make_user_edits(project: Path) -> None:
+    """What a user changes in a generated project: the system prompt (a file the user owns),
+    a module of their own and a dependency of their own."""
+    (project / "system_prompt.md").write_text(USER_PROMPT, encoding="utf-8")
+    package_file(project, USER_MODULE).write_text('"""Our own terms."""\n\nTERMS = {}\n')
+    edit(project / "pyproject.toml", DEPENDENCY_LINE, DEPENDENCY_LINE + USER_DEPENDENCY)
+
+
+def with_user_edits(fresh: Path, destination: Path) -> Path:
+    """A copy of a fresh render with the user's edits made: what an update must give."""
+    shutil.copytree(fresh, destination, ignore=shutil.ignore_patterns(".git"))
+    make_user_edits(destination)
+    return destination
+
+
+def edited_project_at_v1(workdir: Path, **answers: object) -> tuple[Path, Path]:
+    """(template, project): a project rendered from the template's v1.0.0 tag, committed,
+    then edited by the user and committed again."""
+    template, project = project_at_v1(workdir, **answers)
+    make_user_edits(project)
+    commit_all(project, "Our own edits")
+    return template, project
+
+
+def release_v2(template: Path) -> None:
+    """A template release that changes a module, a setting and the default system prompt,
+    and adds a file; tagged v2.0.0."""
+    edit(template / CHAT_PAGE_IN_TEMPLATE, CHAT_PAGE_TEXT, NEW_PLACEHOLDER, CHAT_PAGE_TEXT_COUNT)
+    config = template / "template" / ".streamlit" / "config.toml"
+    config.write_text(config.read_text() + '\n[theme]\nprimaryColor = "#0068c9"\n')
+    prompt = template / "template" / "system_prompt.md.jinja"
+    prompt.write_text(prompt.read_text() + NEW_DEFAULT_PROMPT_LINE)
     (template / "template" / "SECURITY.md").write_text("# Security\n\nReport issues privately.\n")
     commit_all(template, "Template v2")
     run("git", "tag", "v2.0.0", cwd=template)
@@ -45,126 +90,99 @@ def update(project: Path, **answers: object) -> None:
 
 
 @pytest.fixture(scope="module")
-def updated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project with typical user edits, updated from v1.0.0 to v2.0.0."""
-    template, project = project_at_v1(tmp_path_factory.mktemp("update"))
+def updated_to_v2(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(updated project, fresh render of v2.0.0 with the user's edits made on it)."""
+    workdir = tmp_path_factory.mktemp("update")
+    template, project = edited_project_at_v1(workdir)
+    release_v2(template)
 
-    edit(
-        project / "app.py",
-        "st.title(settings.APP_TITLE)\n",
-        'st.title(settings.APP_TITLE)\nst.caption("Internal use only")\n',
-    )
-    (project / "system_prompt.md").write_text("You are a pirate. Answer in pirate speak.\n")
-    edit(
-        project / "pyproject.toml",
-        '    "streamlit>=1.40,<2",\n',
-        '    "streamlit>=1.40,<2",\n    "rich>=13",\n',
-    )
-    (project / "my_chat_app" / "glossary.py").write_text('"""Our own terms."""\n\nTERMS = {}\n')
-    commit_all(project, "Our own edits")
-
-    change_template_and_tag_v2(template)
     update(project)
-    return project
+
+    fresh = render(workdir / "fresh-v2", template=template, vcs_ref="v2.0.0")
+    return project, with_user_edits(fresh, workdir / "expected")
 
 
-def test_update_keeps_the_users_code_edit(updated_project: Path) -> None:
-    assert 'st.caption("Internal use only")' in (updated_project / "app.py").read_text()
-
-
-def test_update_keeps_the_users_system_prompt(updated_project: Path) -> None:
-    text = (updated_project / "system_prompt.md").read_text()
-
-    assert text == "You are a pirate. Answer in pirate speak.\n"
-
-
-def test_update_keeps_the_users_added_dependency(updated_project: Path) -> None:
-    assert '"rich>=13",' in (updated_project / "pyproject.toml").read_text()
-
-
-def test_update_keeps_the_users_added_file(updated_project: Path) -> None:
-    assert (updated_project / "my_chat_app" / "glossary.py").read_text().startswith('"""Our')
-
-
-def test_update_brings_the_template_changes(updated_project: Path) -> None:
-    assert (updated_project / CHAT_PAGE).read_text().count('"Ask anything"') == 2
-    assert "[theme]" in (updated_project / ".streamlit" / "config.toml").read_text()
-    assert (updated_project / "SECURITY.md").is_file()
-
-
-def test_update_records_the_new_template_version(updated_project: Path) -> None:
-    assert read_answers(updated_project)["_commit"] == "v2.0.0"
-
-
-def test_update_leaves_no_conflict_markers_when_edits_do_not_overlap(
-    updated_project: Path,
+def test_updated_project_equals_a_fresh_render_of_the_new_version_plus_the_users_edits(
+    updated_to_v2: tuple[Path, Path],
 ) -> None:
-    for path in updated_project.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
-            lines = path.read_text(errors="replace").splitlines()
-            assert not any(line.startswith("<<<<<<< ") for line in lines), path
+    assert_same_files(*updated_to_v2)
 
 
-def test_updated_project_passes_ruff_and_its_own_tests(updated_project: Path) -> None:
-    ruff_and_own_tests_pass(updated_project)
+def test_update_keeps_the_users_system_prompt_though_the_default_prompt_changed(
+    updated_to_v2: tuple[Path, Path],
+) -> None:
+    project, _ = updated_to_v2
+
+    assert (project / "system_prompt.md").read_text(encoding="utf-8") == USER_PROMPT
+
+
+def test_update_brings_the_new_versions_changes_next_to_the_users_own_files(
+    updated_to_v2: tuple[Path, Path],
+) -> None:
+    project, _ = updated_to_v2
+
+    assert NEW_PLACEHOLDER in package_file(project, CHAT_PAGE_MODULE).read_text()
+    assert (project / "SECURITY.md").is_file()
+    assert package_file(project, USER_MODULE).is_file()
+    assert USER_DEPENDENCY in (project / "pyproject.toml").read_text()
+
+
+def test_new_session_key_gives_a_fresh_render_with_that_key_plus_the_users_edits(
+    rendered, tmp_path: Path
+) -> None:
+    _, project = edited_project_at_v1(tmp_path)
+
+    copier_cli("update", data={"session_key": "chat_history"}, cwd=project)
+
+    fresh = rendered("session-key-chat_history", session_key="chat_history")
+    assert_same_files(project, with_user_edits(fresh, tmp_path / "expected"))
+
+
+def test_switching_provider_gives_a_fresh_render_for_that_provider_plus_the_users_edits(
+    rendered, tmp_path: Path
+) -> None:
+    # The old provider's default model is dropped too: model_name's validator rejects
+    # another provider's default model, so copier asks again and takes the new default.
+    _, project = edited_project_at_v1(tmp_path)
+
+    update(project, model_provider="anthropic")
+
+    expected = with_user_edits(rendered("provider-anthropic"), tmp_path / "expected")
+    assert_same_files(project, expected)
 
 
 def test_conflicting_edit_shows_both_sides_inline(tmp_path: Path) -> None:
     template, project = project_at_v1(tmp_path)
-    edit(project / CHAT_PAGE, '"Your message"', '"Type here"', count=2)
+    edit(
+        package_file(project, CHAT_PAGE_MODULE),
+        CHAT_PAGE_TEXT,
+        '"Type here"',
+        CHAT_PAGE_TEXT_COUNT,
+    )
     commit_all(project, "Our wording")
-    change_template_and_tag_v2(template)
+    release_v2(template)
 
     update(project)
 
-    text = (project / CHAT_PAGE).read_text()
+    text = package_file(project, CHAT_PAGE_MODULE).read_text()
     assert "<<<<<<< before updating" in text
     assert ">>>>>>> after updating" in text
     assert '"Type here"' in text
-    assert '"Ask anything"' in text
+    assert NEW_PLACEHOLDER in text
 
 
-def test_update_with_a_new_session_key_moves_the_history(tmp_path: Path) -> None:
-    _, project = project_at_v1(tmp_path)
+def test_update_from_the_latest_release_gives_a_fresh_render_of_this_working_tree(
+    rendered, tmp_path: Path
+) -> None:
+    # The release is rebuilt from this clone's history (CHANGELOG.md says which commit),
+    # so no tag is needed. A fresh render of the defaults passes ruff and its own tests
+    # (test_generated_projects.py): an update equal to it does too.
+    template, release, following = make_release_repo(tmp_path / "template")
+    project = render(tmp_path / "project", template=template, vcs_ref=release)
+    commit_all(project, f"Generated from {release}")
 
-    run(tool("copier"), "update", "--defaults", "-d", "session_key=chat_history", cwd=project)
+    update(project)
 
-    assert 'SESSION_KEY = "chat_history"' in (project / "my_chat_app" / "chain.py").read_text()
-    assert read_answers(project)["session_key"] == "chat_history"
-    ruff_and_own_tests_pass(project)
-
-
-def test_switching_provider_replaces_the_old_providers_default_model(tmp_path: Path) -> None:
-    # model_name's validator rejects another provider's default model, and copier drops a
-    # last answer that no longer validates, so the new provider's default takes its place.
-    _, project = project_at_v1(tmp_path)
-
-    update(project, model_provider="anthropic")
-
-    answers = read_answers(project)
-    assert (answers["model_provider"], answers["model_name"]) == ("anthropic", "claude-haiku-4-5")
-    assert 'LLM_MODEL = "claude-haiku-4-5"' in (project / "app_settings.toml").read_text()
-
-
-def test_recopy_keeps_the_answers(tmp_path: Path) -> None:
-    _, project = project_at_v1(tmp_path, project_name="Helpdesk", session_key="helpdesk_messages")
-
-    run(tool("copier"), "recopy", "--defaults", "--overwrite", cwd=project)
-
-    answers = read_answers(project)
-    assert (answers["project_name"], answers["session_key"]) == ("Helpdesk", "helpdesk_messages")
-    assert 'SESSION_KEY = "helpdesk_messages"' in (project / "helpdesk" / "chain.py").read_text()
-
-
-def test_update_from_the_latest_release_to_head(tmp_path: Path) -> None:
-    tags = run("git", "tag", "--list", "v*", "--sort=-v:refname", cwd=TEMPLATE_ROOT).stdout.split()
-    if not tags:
-        pytest.skip("this clone has no release tag (v*) yet: nothing released to update from")
-    project = tmp_path / "project"
-    copier.run_copy(str(TEMPLATE_ROOT), project, defaults=True, vcs_ref=tags[0], quiet=True)
-    commit_all(project, f"Generated from {tags[0]}")
-
-    copier.run_update(project, defaults=True, overwrite=True, vcs_ref="HEAD", quiet=True)
-
-    assert read_answers(project)["_commit"].startswith(tags[0])
-    ruff_and_own_tests_pass(project)
+    user_owned = yaml.safe_load((template / "copier.yml").read_text())["_skip_if_exists"]
+    assert read_answers(project)["_commit"] == following
+    assert_same_files(project, rendered("defaults"), ignore=user_owned)

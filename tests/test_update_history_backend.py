@@ -1,84 +1,74 @@
 """`copier update -d history_backend=...` moves a `session` app to LangGraph and keeps the
-user's edits: their system prompt, their own module and an added dependency.
+user's edits: their system prompt, a module and a dependency of their own.
 
-One scenario per backend (module-scoped): a template tagged v1.0.0, a session project
-rendered from it and edited, a template release v2.0.0, then the update with the new
-backend. The updated project must pass ruff and its own tests.
+The rule of test_update.py: the updated project must equal a fresh render of the new
+version with the new answer, plus the user's edits; that render's own suite runs in
+test_generated_projects.py (the backend-* answer sets). One scenario per backend
+(module-scoped): a template tagged v1.0.0, a session project rendered from it and edited,
+a release v2.0.0, then the update with the new backend.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import copier
 import pytest
+from test_update import edited_project_at_v1, update, with_user_edits
 
-from helpers import commit_all, edit, project_at_v1, read_answers, ruff_and_own_tests_pass, run
+from helpers import (
+    HISTORY_BACKENDS,
+    assert_same_files,
+    commit_all,
+    package_file,
+    read_answers,
+    render,
+    run,
+    tool,
+)
 
-SYSTEM_PROMPT = "You are a pirate. Answer in pirate speak.\n"
-OWN_MODULE = '"""Our own terms."""\n\nTERMS: dict[str, str] = {}\n'
 
-
-@pytest.fixture(scope="module", params=["memory", "sqlite", "postgres"])
-def updated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=HISTORY_BACKENDS)
+def updated(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, Path]:
+    """(backend, updated project, fresh render of v2.0.0 with that backend and the edits)."""
     backend = request.param
-    template, project = project_at_v1(tmp_path_factory.mktemp(f"to-{backend}"))
-    (project / "system_prompt.md").write_text(SYSTEM_PROMPT)
-    (project / "my_chat_app" / "glossary.py").write_text(OWN_MODULE)
-    edit(
-        project / "pyproject.toml",
-        '    "streamlit>=1.40,<2",\n',
-        '    "streamlit>=1.40,<2",\n    "rich>=13",\n',
-    )
-    commit_all(project, "Our own edits")
+    workdir = tmp_path_factory.mktemp(f"to-{backend}")
+    template, project = edited_project_at_v1(workdir)
     (template / "CHANGELOG.md").write_text("# v2.0.0\n\nA release.\n")
     commit_all(template, "Template v2")
     run("git", "tag", "v2.0.0", cwd=template)
 
-    copier.run_update(
-        project,
-        data={"history_backend": backend},
-        defaults=True,
-        overwrite=True,
-        conflict="inline",
-        quiet=True,
+    update(project, history_backend=backend)
+
+    fresh = render(
+        workdir / "fresh-v2", template=template, vcs_ref="v2.0.0", history_backend=backend
     )
-    return project
+    return backend, project, with_user_edits(fresh, workdir / "expected")
 
 
-def test_update_records_the_new_backend(updated: Path) -> None:
-    assert read_answers(updated)["history_backend"] in ("memory", "sqlite", "postgres")
-    assert read_answers(updated)["_commit"] == "v2.0.0"
+def test_updated_project_equals_a_fresh_render_with_the_backend_plus_the_users_edits(
+    updated: tuple[str, Path, Path],
+) -> None:
+    _, project, expected = updated
+
+    assert_same_files(project, expected)
 
 
-def test_update_drops_the_deprecated_wiring(updated: Path) -> None:
-    package = updated / "my_chat_app"
-    assert not (package / "chain.py").exists()
-    assert not (package / "deprecations.py").exists()
-    assert (package / "graph.py").exists()
-    code = "\n".join(path.read_text() for path in [updated / "app.py", *package.glob("*.py")])
-    assert "langchain_community" not in code
-    assert "RunnableWithMessageHistory" not in code
-    assert "langchain-community" not in (updated / "pyproject.toml").read_text()
+def test_update_records_the_backend_and_drops_the_deprecated_wiring(
+    updated: tuple[str, Path, Path],
+) -> None:
+    backend, project, _ = updated
+
+    assert read_answers(project)["history_backend"] == backend
+    assert not package_file(project, "chain.py").exists()
+    assert not package_file(project, "deprecations.py").exists()
+    assert package_file(project, "graph.py").exists()
+    assert "langchain-community" not in (project / "pyproject.toml").read_text()
 
 
-def test_update_keeps_the_users_edits(updated: Path) -> None:
-    assert (updated / "system_prompt.md").read_text() == SYSTEM_PROMPT
-    assert (updated / "my_chat_app" / "glossary.py").read_text() == OWN_MODULE
-    pyproject = (updated / "pyproject.toml").read_text()
-    assert '"rich>=13",' in pyproject
-    assert '"langgraph>=' in pyproject
-    conflicts = [
-        path
-        for path in updated.rglob("*")
-        if path.is_file()
-        and ".git" not in path.parts
-        and any(
-            line.startswith("<<<<<<< ") for line in path.read_text(errors="replace").splitlines()
-        )
-    ]
-    assert not conflicts
+def test_updated_project_passes_ruff(updated: tuple[str, Path, Path]) -> None:
+    _, project, _ = updated
 
-
-def test_updated_project_passes_ruff_and_its_own_tests(updated: Path) -> None:
-    ruff_and_own_tests_pass(updated)
+    run(tool("ruff"), "check", "--no-cache", ".", cwd=project)
+    run(tool("ruff"), "format", "--check", "--no-cache", ".", cwd=project)
