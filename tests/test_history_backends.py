@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from postgres_server import PostgresCluster
 
 from helpers import app_settings_environment, app_test, clean_env, run, tool
+from postgres_server import PostgresCluster
 
 RELOAD_SCRIPT = """
 import json, sys

@@ -22,10 +22,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from postgres_server import PostgresCluster
 from pydantic import Field
 
 from helpers import ANSWER_SETS, render
+from postgres_server import PostgresCluster
 
 SIXTY_WORDS = " ".join(f"word{n}" for n in range(60))
 PACKAGE = "postgres_store_chats"
