@@ -130,6 +130,7 @@ def test_postgres_outage_keeps_the_question_and_the_app_recovers(
 
         app.button(key="resend_question_button").click().run()
         assert not app.exception
+        assert not app.session_state["unsent_questions"], "not sent again"
         ask(app, "after the outage")
         assert not app.exception
         again = reopen(project, url, chat_id)

@@ -93,9 +93,15 @@ def databases() -> Iterator[list[Any]]:
 class Store:
     """A postgres project's ChatStore and graph, driven as its page drives them."""
 
-    def __init__(self, url: str, databases: list[Any], model: BaseChatModel | None) -> None:
+    def __init__(
+        self,
+        url: str,
+        databases: list[Any],
+        model: BaseChatModel | None,
+        package: str = PACKAGE,
+    ) -> None:
         modules = {
-            name: importlib.import_module(f"{PACKAGE}.{name}")
+            name: importlib.import_module(f"{package}.{name}")
             for name in ("chat_database", "chat_store", "graph", "reply")
         }
         self.modules = modules
