@@ -20,6 +20,9 @@ from langchain_core.messages import BaseMessage
 
 REDRAW_INTERVAL_SECONDS = 0.05
 """Redraw a streaming reply at most this often: each redraw sends the whole text again."""
+REDRAWN_CHARACTERS_PER_SECOND = 20_000
+"""And a long reply less often, so that the browser, which draws the whole text again
+each time, keeps up: a 200 KB reply is redrawn every 10 s."""
 
 
 class Outcome(StrEnum):
@@ -132,7 +135,8 @@ def read_reply(
     draw: Callable[[Reply], None],
     clock: Callable[[], float] = time.monotonic,
 ) -> Reply:
-    """Read a streamed reply into `reply`, calling `draw` at most every 50 ms and at the end.
+    """Read a streamed reply into `reply`, calling `draw` at most every 50 ms and at the end
+    (less often for a long reply).
 
     `timeout_seconds` bounds the whole reply, checked whenever a chunk arrives (the client's
     own timeout bounds the wait for each chunk). When Streamlit ends the run (the user
@@ -150,7 +154,8 @@ def read_reply(
             if now > deadline:
                 reply.end(Outcome.TIMEOUT)
                 break
-            due = drawn_at is None or now - drawn_at >= REDRAW_INTERVAL_SECONDS
+            interval = max(REDRAW_INTERVAL_SECONDS, len(drawn_text) / REDRAWN_CHARACTERS_PER_SECOND)
+            due = drawn_at is None or now - drawn_at >= interval
             if reply.text != drawn_text and due:
                 draw(reply)
                 drawn_at, drawn_text = now, reply.text
