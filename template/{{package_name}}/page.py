@@ -6,12 +6,13 @@ from pathlib import Path
 
 import streamlit as st
 from langchain_core.chat_history import BaseChatMessageHistory
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from .chain import build_chat_chain
 from .model_errors import describe_model_error
 from .providers import PROVIDERS, Provider
+from .reply import NOTICES, Outcome, Reply, show_stored_reply, stream_reply, unfinished_message
 from .settings import Settings, SettingsError, load_settings, read_system_prompt
 
 # Widget keys of the page itself (the history's session key must differ from these).
@@ -20,6 +21,7 @@ API_KEY_INPUT_KEY = "sidebar_api_key"
 QUESTION_INPUT_KEY = "chat_question"
 UNANSWERED_BECAUSE = "unanswered_because"
 """Metadata of a stored question whose reply failed: the explanation shown for it."""
+STOPPED_BEFORE_ANY_TEXT = "You stopped this reply before any text arrived."
 
 
 def settings_or_stop(folder: Path) -> Settings:
@@ -89,10 +91,20 @@ def render_sidebar(
         )
 
 
-def render_history(greeting: str, history: BaseChatMessageHistory) -> None:
-    """Redraw the whole chat: the greeting first, then every stored message."""
+def render_history(
+    greeting: str, history: BaseChatMessageHistory, allow_remote_images: bool = False
+) -> None:
+    """Redraw the whole chat: the greeting first, then every stored message.
+
+    Replies are the model's untrusted text, drawn safely; a reply that did not end
+    normally gets its notice again, from the marker it was stored with.
+    """
     st.chat_message("ai").markdown(greeting)
     for message in history.messages:
+        if message.type == "ai":
+            with st.chat_message("ai"):
+                show_stored_reply(message, allow_remote_images=allow_remote_images)
+            continue
         st.chat_message(message.type).markdown(message.text)
         if error := message.response_metadata.get(UNANSWERED_BECAUSE):
             st.chat_message("ai").error(error)
@@ -110,28 +122,66 @@ def ask_for_api_key(provider: Provider) -> None:
 
 
 def question_box() -> str | None:
-    """The question box at the bottom of the page; the question sent, if any."""
-    return st.chat_input("Your message", key=QUESTION_INPUT_KEY)
+    """The question box at the bottom of the page; the question sent, if any.
+
+    While a reply streams, its send button is a stop button (submit_mode="stop"), so that
+    no question can be sent in the middle of a reply. A blank question is not sent.
+    """
+    question = st.chat_input("Your message", key=QUESTION_INPUT_KEY, submit_mode="stop")
+    return question if question and question.strip() else None
 
 
 def answer(
-    chain: RunnableWithMessageHistory, history: BaseChatMessageHistory, question: str
+    chain: RunnableWithMessageHistory,
+    history: BaseChatMessageHistory,
+    question: str,
+    settings: Settings,
 ) -> None:
-    """Stream the reply to a question; on failure, say why and keep the question."""
+    """Stream the reply to a question, then keep what the page shows.
+
+    RunnableWithMessageHistory stores the question and a complete reply by itself. Any
+    other ending is stored here: the question, and the text shown so far marked with how
+    it ended (never sent to the model again), or, with no text, the question marked with
+    why it got no answer. Stop ends this run at the next st.* call, after which Streamlit
+    refuses every st.* call (st.session_state too): the `finally` below stores through
+    the message list taken before streaming, and the notice is drawn by the next run.
+    """
     st.chat_message("human").markdown(question)
-    with st.chat_message("ai"):
-        try:
-            # RunnableWithMessageHistory stores both turns once the reply is complete.
-            st.write_stream(
-                chain.stream(
-                    {"question": question},
-                    config={"configurable": {"session_id": "streamlit"}},
+    messages = history.messages  # the list itself: still usable after Stop
+    reply = Reply()
+    explanation: str | None = None
+    try:
+        with st.chat_message("ai"):
+            try:
+                stream_reply(
+                    chain.stream(
+                        {"question": question},
+                        config={"configurable": {"session_id": "streamlit"}},
+                    ),
+                    reply,
+                    timeout_seconds=settings.LLM_TIMEOUT_SECONDS,
+                    allow_remote_images=settings.ALLOW_REMOTE_IMAGES,
                 )
-            )
-        except Exception as error:  # any provider failure: show it, never a traceback
-            explanation = describe_model_error(error)
-            st.error(explanation)
-            # Keep the question, and why it got no answer so that reruns show that too.
-            # Only the text of a message is sent to the model, never its metadata.
-            metadata = {UNANSWERED_BECAUSE: explanation}
-            history.add_message(HumanMessage(content=question, response_metadata=metadata))
+            except Exception as error:  # any provider failure: show it, never a traceback
+                explanation = describe_model_error(error)
+                st.error(explanation)
+    finally:
+        messages.extend(unfinished_turn(question, reply, explanation))
+
+
+def unfinished_turn(question: str, reply: Reply, explanation: str | None) -> list[BaseMessage]:
+    """What to store for a turn that RunnableWithMessageHistory did not store.
+
+    Only the text of a message is sent to the model, never its metadata; unfinished
+    replies are not sent at all (reply.sendable).
+    """
+    if reply.outcome is Outcome.COMPLETE:
+        return []  # stored by RunnableWithMessageHistory
+    if reply.outcome is None or not reply.text.strip():
+        # A failure, an empty reply or a stop before any text: keep the question, and why
+        # it got no answer so that reruns show that too.
+        because = explanation or NOTICES[reply.outcome or Outcome.EMPTY]
+        if reply.outcome is Outcome.STOPPED:
+            because = STOPPED_BEFORE_ANY_TEXT
+        return [HumanMessage(content=question, response_metadata={UNANSWERED_BECAUSE: because})]
+    return [HumanMessage(content=question), unfinished_message(reply.text, reply.outcome)]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import StrEnum
 
 import streamlit as st
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 
 REDRAW_INTERVAL_SECONDS = 0.05
 """Redraw a streaming reply at most this often: each redraw sends the whole text again."""
@@ -36,6 +36,9 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"
     STOPPED = "stopped"
 
+
+CHECKED_BY_THE_CHAIN = "stop"
+"""The finish reason of a chain's text stream that ended without ReplyUnfinished."""
 
 FINISH_REASON_KEYS = ("finish_reason", "stop_reason", "done_reason")
 """Where each client puts why the reply ended, in a chunk's response_metadata:
@@ -81,6 +84,52 @@ NOTICES = {
 """What the page says under a reply that did not end normally."""
 
 
+UNFINISHED = "unfinished"
+"""The response_metadata key of a stored reply that did not end normally; its value is
+the Outcome's value ("stopped", "cut_off", "length", "content_filter", "timeout")."""
+
+
+class ReplyUnfinished(Exception):  # noqa: N818 (not an error: a reply that ended early)
+    """Raised by the chain's last stage when a reply did not end normally, so that
+    RunnableWithMessageHistory stores nothing; the page stores it, marked."""
+
+    def __init__(self, outcome: Outcome, finish_reason: str | None = None) -> None:
+        super().__init__(f"The reply ended as {outcome.value} (finish reason {finish_reason}).")
+        self.outcome = outcome
+        self.finish_reason = finish_reason
+
+
+def unfinished_message(text: str, outcome: Outcome) -> AIMessage:
+    """How a reply that did not end normally is stored: its text, marked with its outcome."""
+    return AIMessage(content=text, response_metadata={UNFINISHED: outcome.value})
+
+
+def unfinished_outcome(message: BaseMessage) -> Outcome | None:
+    """The outcome a stored reply is marked with; None for a complete reply."""
+    value = message.response_metadata.get(UNFINISHED)
+    return Outcome(value) if value in set(Outcome) else None
+
+
+def sendable(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """The messages the model may be sent: unfinished replies left out, so that a stopped
+    or cut-off text is never taken by the model for a whole answer of its own."""
+    return [message for message in messages if UNFINISHED not in message.response_metadata]
+
+
+def texts_of_finished_reply(chunks: Iterator[BaseMessage]) -> Iterator[str]:
+    """The chain's last stage: the text of each chunk, then ReplyUnfinished if the provider
+    did not say that the reply is complete (RunnableWithMessageHistory then stores nothing).
+    """
+    reply = Reply()
+    for chunk in chunks:
+        reply.add(chunk)
+        if chunk.text:
+            yield chunk.text
+    reply.end()
+    if reply.outcome is not Outcome.COMPLETE:
+        raise ReplyUnfinished(reply.outcome or Outcome.CUT_OFF, reply.finish_reason)
+
+
 def finish_reason(message: BaseMessage) -> str | None:
     """Why the provider says a reply ended, from a chunk or message; None if it does not say."""
     for key in FINISH_REASON_KEYS:
@@ -98,17 +147,24 @@ class Reply:
     outcome: Outcome | None = None
     """None while the reply streams, or when the stream failed with an error."""
 
-    def add(self, chunk: BaseMessage) -> None:
-        self.text += chunk.text
-        self.finish_reason = finish_reason(chunk) or self.finish_reason
+    def add(self, chunk: BaseMessage | str) -> None:
+        """Add a chunk of a model's stream, or a piece of text of a chain's stream (whose
+        last stage raises ReplyUnfinished unless the provider said the reply is complete).
+        """
+        if isinstance(chunk, str):
+            self.text += chunk
+            self.finish_reason = self.finish_reason or CHECKED_BY_THE_CHAIN
+        else:
+            self.text += chunk.text
+            self.finish_reason = finish_reason(chunk) or self.finish_reason
 
     def end(self, outcome: Outcome | None = None) -> None:
         """The stream is over: by the provider's word unless an outcome is given."""
         if outcome is None:
             reason = (self.finish_reason or "").lower()
             outcome = OUTCOMES_BY_FINISH_REASON.get(reason, Outcome.CUT_OFF)
-            if outcome in (Outcome.COMPLETE, Outcome.CUT_OFF) and not self.text.strip():
-                outcome = Outcome.EMPTY
+        if outcome in (Outcome.COMPLETE, Outcome.CUT_OFF) and not self.text.strip():
+            outcome = Outcome.EMPTY
         self.outcome = outcome
 
     @property
@@ -122,13 +178,16 @@ class Reply:
         if self.outcome is None or self.outcome is Outcome.COMPLETE:
             return None
         notice = NOTICES[self.outcome]
-        if self.outcome is Outcome.CUT_OFF and self.finish_reason:
+        if self.outcome is Outcome.CUT_OFF and self.finish_reason not in (
+            None,
+            CHECKED_BY_THE_CHAIN,
+        ):
             notice += f' (The provider said "{self.finish_reason}".)'
         return notice
 
 
 def read_reply(
-    chunks: Iterable[BaseMessage],
+    chunks: Iterable[BaseMessage | str],
     reply: Reply,
     *,
     timeout_seconds: float,
@@ -161,6 +220,9 @@ def read_reply(
                 drawn_at, drawn_text = now, reply.text
         else:
             reply.end()
+    except ReplyUnfinished as unfinished:  # the chain's verdict on how the reply ended
+        reply.finish_reason = unfinished.finish_reason
+        reply.end(unfinished.outcome)
     except Exception:
         raise
     except BaseException:  # Streamlit's StopException or RerunException, not errors
@@ -177,7 +239,7 @@ WAITING_FOR_THE_MODEL = "Waiting for the model…"
 
 
 def stream_reply(
-    chunks: Iterable[BaseMessage],
+    chunks: Iterable[BaseMessage | str],
     reply: Reply,
     *,
     timeout_seconds: float,
@@ -211,6 +273,13 @@ def show_notice(reply: Reply) -> None:
         st.info(reply.notice)
     else:
         st.warning(reply.notice)
+
+
+def show_stored_reply(message: BaseMessage, *, allow_remote_images: bool = False) -> None:
+    """A stored reply drawn again, safely, with the notice its marker asks for."""
+    st.markdown(safe_markdown(message.text, allow_remote_images=allow_remote_images))
+    if outcome := unfinished_outcome(message):
+        show_notice(Reply(text=message.text, outcome=outcome))
 
 
 # --- Untrusted Markdown -------------------------------------------------------------------
