@@ -57,8 +57,8 @@ def updated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (project / "system_prompt.md").write_text("You are a pirate. Answer in pirate speak.\n")
     edit(
         project / "pyproject.toml",
-        '    "streamlit>=1.40,<2",\n',
-        '    "streamlit>=1.40,<2",\n    "rich>=13",\n',
+        '    "pydantic-settings>=2.7,<3",\n',
+        '    "pydantic-settings>=2.7,<3",\n    "rich>=13",\n',
     )
     (project / "my_chat_app" / "glossary.py").write_text('"""Our own terms."""\n\nTERMS = {}\n')
     commit_all(project, "Our own edits")

@@ -12,7 +12,15 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 from .chain import build_chat_chain
 from .model_errors import describe_model_error
 from .providers import PROVIDERS, Provider
-from .reply import NOTICES, Outcome, Reply, show_stored_reply, stream_reply, unfinished_message
+from .reply import (
+    NOTICES,
+    HangUp,
+    Outcome,
+    Reply,
+    show_stored_reply,
+    stream_reply,
+    unfinished_message,
+)
 from .settings import Settings, SettingsError, load_settings, read_system_prompt
 
 # Widget keys of the page itself (the history's session key must differ from these).
@@ -149,6 +157,7 @@ def answer(
     st.chat_message("human").markdown(question)
     messages = history.messages  # the list itself: still usable after Stop
     reply = Reply()
+    hang_up = HangUp()  # ends the model's stream when this page stops reading it
     explanation: str | None = None
     try:
         with st.chat_message("ai"):
@@ -156,11 +165,15 @@ def answer(
                 stream_reply(
                     chain.stream(
                         {"question": question},
-                        config={"configurable": {"session_id": "streamlit"}},
+                        config={
+                            "configurable": {"session_id": "streamlit"},
+                            "callbacks": [hang_up],
+                        },
                     ),
                     reply,
                     timeout_seconds=settings.LLM_TIMEOUT_SECONDS,
                     allow_remote_images=settings.ALLOW_REMOTE_IMAGES,
+                    hang_up=hang_up,
                 )
             except Exception as error:  # any provider failure: show it, never a traceback
                 explanation = describe_model_error(error)

@@ -14,8 +14,11 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import StrEnum
+from inspect import GEN_SUSPENDED, getgeneratorstate
+from typing import Any
 
 import streamlit as st
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
 
 REDRAW_INTERVAL_SECONDS = 0.05
@@ -186,6 +189,46 @@ class Reply:
         return notice
 
 
+class HungUp(Exception):  # noqa: N818 (not an error: the app stopped listening)
+    """Raised into the model's stream at its next token once the app hangs up."""
+
+
+class HangUp(BaseCallbackHandler):
+    """A callback that ends a model's stream with HungUp at its next token, once
+    `hang_up()` is called: how read_reply stops a LangChain stream (Stop, timeout).
+
+    Closing the stream instead would be wrong twice over: LangChain takes a closed stream
+    for a finished one, so RunnableWithMessageHistory would store the text so far as a
+    complete reply, and it reads the model's stream to its end for its tracing, paying
+    for every token (and never ending, for a reply that trickles forever). An error
+    raised from inside the model ends every stage as failed: nothing is stored.
+    Pass it in the chain's config callbacks, and to read_reply.
+    """
+
+    raise_error = True
+
+    def __init__(self) -> None:
+        self.hung_up = False
+
+    def hang_up(self) -> None:
+        self.hung_up = True
+
+    def on_llm_new_token(self, token: str | list[str | dict[str, Any]], **kwargs: Any) -> None:
+        if self.hung_up:
+            raise HungUp
+
+
+def hang_up_on(stream: Iterator[BaseMessage | str], reply: Reply, hang_up: HangUp) -> None:
+    """End a LangChain stream that is read no further: at most one more chunk is read."""
+    hang_up.hang_up()
+    try:
+        for chunk in stream:  # the chunk already on its way, if any
+            reply.add(chunk)
+    except Exception:  # HungUp, or how the reply ended meanwhile: nothing was stored
+        return
+    reply.end()  # the reply was complete by then, and stored as such
+
+
 def read_reply(
     chunks: Iterable[BaseMessage | str],
     reply: Reply,
@@ -193,6 +236,7 @@ def read_reply(
     timeout_seconds: float,
     draw: Callable[[Reply], None],
     clock: Callable[[], float] = time.monotonic,
+    hang_up: HangUp | None = None,
 ) -> Reply:
     """Read a streamed reply into `reply`, calling `draw` at most every 50 ms and at the end
     (less often for a long reply).
@@ -224,12 +268,17 @@ def read_reply(
         reply.finish_reason = unfinished.finish_reason
         reply.end(unfinished.outcome)
     except Exception:
+        if reply.text != drawn_text:
+            draw(reply)  # what arrived stays visible, above the error
         raise
     except BaseException:  # Streamlit's StopException or RerunException, not errors
         reply.end(Outcome.STOPPED)
         raise
     finally:
-        if isinstance(stream, Generator):
+        suspended = isinstance(stream, Generator) and getgeneratorstate(stream) == GEN_SUSPENDED
+        if reply.outcome in (Outcome.TIMEOUT, Outcome.STOPPED) and hang_up and suspended:
+            hang_up_on(stream, reply, hang_up)
+        elif isinstance(stream, Generator):
             stream.close()  # hang up on the provider: no more tokens are paid for
     draw(reply)
     return reply
@@ -244,6 +293,7 @@ def stream_reply(
     *,
     timeout_seconds: float,
     allow_remote_images: bool = False,
+    hang_up: HangUp | None = None,
 ) -> Reply:
     """Draw a reply into the current container as it streams, then its notice if any.
 
@@ -261,7 +311,7 @@ def stream_reply(
             markdown = safe_markdown(reply.text, allow_remote_images=allow_remote_images)
             placeholder.markdown(markdown)
 
-        read_reply(chunks, reply, timeout_seconds=timeout_seconds, draw=draw)
+        read_reply(chunks, reply, timeout_seconds=timeout_seconds, draw=draw, hang_up=hang_up)
     if reply.notice:
         show_notice(reply)
     return reply
