@@ -1,34 +1,55 @@
 """An OpenAI-compatible chat-completions server on 127.0.0.1 that fails on purpose.
 
 The generated app talks to it through the real openai client (OPENAI_BASE_URL). Each
-scenario is one way a provider fails; "ok" streams a normal reply. The server counts
-the requests it receives, so tests can see how often the client retried.
+scenario is one way a provider fails or a stream ends: an HTTP error (ERRORS), a streamed
+reply (STREAMS), or "slow" (no answer at all); "ok" streams a normal reply. The server
+counts the requests it receives, so tests can see how often the client retried, and the
+GET /leak requests, so browser tests can see whether a remote image was fetched.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 NORMAL_REPLY = "All good again, here is a normal answer."
 PARTIAL_REPLY = "This reply breaks off in the"
+CLOSED_REPLY = "This reply ends without saying why"
+LENGTH_REPLY = "This reply runs until the token limit stops"
+FILTERED_REPLY = "This reply was stopped by the"
+WHITESPACE_REPLY = "  \n "
+TRICKLE_PIECE = "drip "
+SLOW_REPLY = " ".join(f"word{number}" for number in range(50)) + " done."
+"""Streamed over about 10 seconds: long enough to press Stop in a browser."""
+LONG_REPLY_END = "END OF THE LONG REPLY."
 
-SCENARIOS = (
-    "ok",
-    "unauthorized",
-    "forbidden",
-    "unknown_model",
-    "rate_limited",
-    "server_error",
-    "cut_stream",
-    "context_length",
-    "slow",
-)
+
+def long_reply(size: int = 200_000) -> str:
+    """About `size` characters of numbered lines, ending with LONG_REPLY_END."""
+    line = "Line {:05d}: the quick brown fox jumps over the lazy dog.\n"
+    count = (size - len(LONG_REPLY_END)) // len(line.format(0))
+    return "".join(line.format(number) for number in range(count)) + LONG_REPLY_END
+
+
+LONG_REPLY = long_reply()
+
+
+def remote_image_reply(port: int) -> str:
+    """Hostile Markdown: an image that leaks to /leak, live-looking links and huge LaTeX."""
+    return (
+        f"Here is an image: ![x](http://127.0.0.1:{port}/leak?q=secret)\n\n"
+        "A [click](javascript:alert(1)) link and a "
+        "[data](data:text/html,<script>alert(1)</script>) link.\n\n"
+        "Math: $\\rule{9999px}{9999px}$ done."
+    )
 
 
 def openai_error(message: str, kind: str, code: str | None) -> dict[str, Any]:
@@ -76,6 +97,66 @@ ERRORS: dict[str, tuple[int, dict[str, str], dict[str, Any]]] = {
 """Status, extra headers and body of each scenario answered with an HTTP error."""
 
 
+Ending = Literal["done", "cut", "close"]
+"""How a streamed body ends: "done" a finish reason, `data: [DONE]` and the end of the chunked
+body; "cut" half an event, then the connection drops; "close" (HTTP/1.0, no chunking) the
+connection simply closes after the last piece, with neither finish reason nor [DONE]."""
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A scenario answered with a 200 and a streamed reply."""
+
+    pieces: Callable[[FaultyServer], Iterable[str]]
+    """The reply's content, piece by piece (one event each)."""
+    finish_reason: str | None = "stop"
+    ending: Ending = "done"
+    seconds_per_piece: float = 0.0
+
+
+def words(text: str) -> Callable[[FaultyServer], list[str]]:
+    return lambda server: re.findall(r"\s*\S+\s*", text)
+
+
+def pieces_of(text: str, sizes: tuple[int, ...] = (4, 7, 10, 5, 9, 6, 8)) -> list[str]:
+    """The text in small pieces of 4 to 10 characters."""
+    pieces, start = [], 0
+    for size in itertools.cycle(sizes):
+        if start >= len(text):
+            return pieces
+        pieces.append(text[start : start + size])
+        start += size
+    raise AssertionError("unreachable")
+
+
+def forever(piece: str) -> Callable[[FaultyServer], Iterator[str]]:
+    def pieces(server: FaultyServer) -> Iterator[str]:
+        while not server.stopping.is_set():
+            yield piece
+
+    return pieces
+
+
+STREAMS: dict[str, Stream] = {
+    "ok": Stream(words(NORMAL_REPLY)),
+    "cut_stream": Stream(words(PARTIAL_REPLY), finish_reason=None, ending="cut"),
+    "closed_without_finish": Stream(words(CLOSED_REPLY), finish_reason=None, ending="close"),
+    "length": Stream(words(LENGTH_REPLY), finish_reason="length"),
+    "content_filter": Stream(words(FILTERED_REPLY), finish_reason="content_filter"),
+    "empty": Stream(lambda server: []),
+    "whitespace": Stream(lambda server: [WHITESPACE_REPLY]),
+    "trickle": Stream(forever(TRICKLE_PIECE), seconds_per_piece=0.2),
+    "slow_stream": Stream(words(SLOW_REPLY), seconds_per_piece=0.2),
+    "long_reply": Stream(lambda server: pieces_of(LONG_REPLY)),
+    "remote_image": Stream(lambda server: words(remote_image_reply(server.port))(server)),
+}
+"""Scenarios answered with a streamed reply, each ending in its own way."""
+STREAMS["chunked_cut"] = STREAMS["cut_stream"]
+
+SCENARIOS = ("slow", *ERRORS, *STREAMS)
+"""Every scenario; "slow" accepts the request and never answers."""
+
+
 def chunk(delta: dict[str, str], finish_reason: str | None = None) -> dict[str, Any]:
     return {
         "id": "chatcmpl-faulty",
@@ -93,18 +174,23 @@ class FaultyHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Quiet: the tests assert on what the app shows, not on this log."""
 
+    def do_GET(self) -> None:  # noqa: N802
+        """/leak counts what a browser fetched (a remote image must never be)."""
+        if self.path.startswith("/leak"):
+            self.server.count_leak(self.path)
+        self.send_json(404, {}, {})
+
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         scenario = self.server.record(json.loads(body or b"{}"), self.headers.get("Authorization"))
         if scenario == "slow":
             self.server.stopping.wait(self.server.slow_seconds)
             self.close_connection = True
-            return
-        if scenario in ERRORS:
+        elif scenario in ERRORS:
             status, headers, payload = ERRORS[scenario]
             self.send_json(status, payload, headers)
-            return
-        self.stream_reply(cut=scenario == "cut_stream")
+        else:
+            self.stream_reply(STREAMS[scenario])
 
     def send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
         data = json.dumps(payload).encode()
@@ -116,29 +202,39 @@ class FaultyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def stream_reply(self, cut: bool) -> None:
+    def stream_reply(self, stream: Stream) -> None:
+        chunked = stream.ending != "close"
+        if not chunked:
+            self.protocol_version = "HTTP/1.0"  # the body ends when the connection closes
+            self.close_connection = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        text = PARTIAL_REPLY if cut else NORMAL_REPLY
-        self.send_event(chunk({"role": "assistant", "content": ""}))
-        for word in re.findall(r"\S+\s*", text):
-            self.send_event(chunk({"content": word}))
-        if cut:
+        self.send_event(chunk({"role": "assistant", "content": ""}), chunked)
+        for piece in stream.pieces(self.server):
+            if stream.seconds_per_piece:
+                time.sleep(stream.seconds_per_piece)
+            self.send_event(chunk({"content": piece}), chunked)
+        if stream.ending == "cut":
             # Half an event and no end of the chunked body: the connection just drops.
             self.wfile.write(b'40\r\ndata: {"id"')
             self.wfile.flush()
             self.close_connection = True
-            return
-        self.send_event(chunk({}, finish_reason="stop"))
-        self.send_event("[DONE]")
-        self.wfile.write(b"0\r\n\r\n")
+        elif stream.ending == "done":
+            self.send_event(chunk({}, finish_reason=stream.finish_reason), chunked)
+            self.send_event("[DONE]", chunked)
+            self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+        self.server.streams_sent.append(time.monotonic())
 
-    def send_event(self, data: dict[str, Any] | str) -> None:
+    def send_event(self, data: dict[str, Any] | str, chunked: bool = True) -> None:
         line = data if isinstance(data, str) else json.dumps(data)
         event = f"data: {line}\n\n".encode()
-        self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+        if chunked:
+            event = f"{len(event):x}\r\n".encode() + event + b"\r\n"
+        self.wfile.write(event)
         self.wfile.flush()
 
 
@@ -152,14 +248,22 @@ class FaultyServer(ThreadingHTTPServer):
         self.scenario = scenario
         self.slow_seconds = slow_seconds
         self.requests: list[dict[str, Any]] = []
+        self.streams_sent: list[float] = []
+        """time.monotonic() when each streamed reply was sent to its end."""
+        self.leaks: list[str] = []
+        """The paths of GET /leak requests: remote images a browser fetched."""
         self.authorizations: list[str | None] = []
         """The Authorization header of each request: which API key the client sent."""
         self.stopping = threading.Event()
         self._lock = threading.Lock()
 
     @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients hanging up (after a timeout or a cut stream) are expected here."""
@@ -172,6 +276,10 @@ class FaultyServer(ThreadingHTTPServer):
             self.requests.append(request)
             self.authorizations.append(authorization)
             return self.scenario
+
+    def count_leak(self, path: str) -> None:
+        with self._lock:
+            self.leaks.append(path)
 
     def switch(self, scenario: str) -> None:
         """Answer the next requests with this scenario, counting afresh."""
@@ -190,8 +298,8 @@ class FaultyServer(ThreadingHTTPServer):
         self.server_close()
 
 
-if __name__ == "__main__":  # try it by hand: python tests/faulty_server.py
-    with FaultyServer() as server:
+if __name__ == "__main__":  # try it by hand: python tests/faulty_server.py [scenario]
+    with FaultyServer(*sys.argv[1:2]) as server:
         print(f"OPENAI_BASE_URL={server.base_url}")
         while True:
             time.sleep(3600)

@@ -1,17 +1,21 @@
-"""A fake chat model that records what it was sent, for tests of the wiring."""
+"""Fake chat models that record what they were sent, for tests of the wiring."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field
 
 
 class RecordingChatModel(GenericFakeChatModel):
-    """Streams canned replies word by word and records the messages of every call."""
+    """Streams canned replies word by word, then their metadata (the finish reason) as a
+    last chunk, as providers do; records the messages of every call."""
 
     received: list[list[BaseMessage]] = Field(default_factory=list)
 
@@ -19,7 +23,44 @@ class RecordingChatModel(GenericFakeChatModel):
         self.received.append(list(messages))
         return super()._generate(messages, *args, **kwargs)
 
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        result = self._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        message = result.generations[0].message
+        for word in re.findall(r"\S+\s*|\s+", message.text):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=word))
+            if run_manager:
+                run_manager.on_llm_new_token(word, chunk=chunk)
+            yield chunk
+        if message.response_metadata:
+            last = AIMessageChunk(content="", response_metadata=dict(message.response_metadata))
+            yield ChatGenerationChunk(message=last)
 
-def recording_model(*replies: str) -> RecordingChatModel:
-    """A recording model that answers with these replies, in order."""
-    return RecordingChatModel(messages=iter(AIMessage(content=reply) for reply in replies))
+
+def recording_model(*replies: str, finish_reason: str | None = "stop") -> RecordingChatModel:
+    """A recording model that answers with these replies, in order, each ending with this
+    finish reason (None: the stream just ends, like a connection closed early)."""
+    metadata = {"finish_reason": finish_reason} if finish_reason else {}
+    return RecordingChatModel(
+        messages=iter(AIMessage(content=reply, response_metadata=metadata) for reply in replies)
+    )
+
+
+class StopPressedChatModel(RecordingChatModel):
+    """Streams `words_before_stop` words of its reply, then raises what Streamlit raises
+    at the next st.* call when the user presses Stop: the run ends there."""
+
+    words_before_stop: int = 3
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+        for number, chunk in enumerate(super()._stream(*args, **kwargs)):
+            if number == self.words_before_stop:
+                raise StopException
+            yield chunk

@@ -16,6 +16,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+FINISHED = {"finish_reason": "stop"}
+"""The metadata of the last chunk: the reply ended normally (as OpenAI-style APIs say it)."""
 OFFLINE_MODEL_NAME = "offline-echo"
 """The name the offline model goes by (the sidebar shows it)."""
 
@@ -50,9 +52,7 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        message = AIMessage(
-            content=offline_reply(messages), response_metadata={"finish_reason": "stop"}
-        )
+        message = AIMessage(content=offline_reply(messages), response_metadata=FINISHED)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -68,7 +68,5 @@ class OfflineChatModel(BaseChatModel):
             if run_manager:
                 run_manager.on_llm_new_token(word, chunk=chunk)
             yield chunk
-        # The last chunk says that the reply is complete, as a provider's does.
-        yield ChatGenerationChunk(
-            message=AIMessageChunk(content="", response_metadata={"finish_reason": "stop"})
-        )
+        # Like a real provider, say that the reply is complete: the app stores only those.
+        yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata=FINISHED))

@@ -10,13 +10,16 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import StrEnum
+from inspect import GEN_SUSPENDED, getgeneratorstate
+from typing import Any
 
 import streamlit as st
-from langchain_core.messages import BaseMessage
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage, BaseMessage
 
 REDRAW_INTERVAL_SECONDS = 0.05
 """Redraw a streaming reply at most this often: each redraw sends the whole text again."""
@@ -36,6 +39,9 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"
     STOPPED = "stopped"
 
+
+CHECKED_BY_THE_CHAIN = "stop"
+"""The finish reason of a chain's text stream that ended without ReplyUnfinished."""
 
 FINISH_REASON_KEYS = ("finish_reason", "stop_reason", "done_reason")
 """Where each client puts why the reply ended, in a chunk's response_metadata:
@@ -81,6 +87,52 @@ NOTICES = {
 """What the page says under a reply that did not end normally."""
 
 
+UNFINISHED = "unfinished"
+"""The response_metadata key of a stored reply that did not end normally; its value is
+the Outcome's value ("stopped", "cut_off", "length", "content_filter", "timeout")."""
+
+
+class ReplyUnfinished(Exception):  # noqa: N818 (not an error: a reply that ended early)
+    """Raised by the chain's last stage when a reply did not end normally, so that
+    RunnableWithMessageHistory stores nothing; the page stores it, marked."""
+
+    def __init__(self, outcome: Outcome, finish_reason: str | None = None) -> None:
+        super().__init__(f"The reply ended as {outcome.value} (finish reason {finish_reason}).")
+        self.outcome = outcome
+        self.finish_reason = finish_reason
+
+
+def unfinished_message(text: str, outcome: Outcome) -> AIMessage:
+    """How a reply that did not end normally is stored: its text, marked with its outcome."""
+    return AIMessage(content=text, response_metadata={UNFINISHED: outcome.value})
+
+
+def unfinished_outcome(message: BaseMessage) -> Outcome | None:
+    """The outcome a stored reply is marked with; None for a complete reply."""
+    value = message.response_metadata.get(UNFINISHED)
+    return Outcome(value) if value in set(Outcome) else None
+
+
+def sendable(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """The messages the model may be sent: unfinished replies left out, so that a stopped
+    or cut-off text is never taken by the model for a whole answer of its own."""
+    return [message for message in messages if UNFINISHED not in message.response_metadata]
+
+
+def texts_of_finished_reply(chunks: Iterator[BaseMessage]) -> Iterator[str]:
+    """The chain's last stage: the text of each chunk, then ReplyUnfinished if the provider
+    did not say that the reply is complete (RunnableWithMessageHistory then stores nothing).
+    """
+    reply = Reply()
+    for chunk in chunks:
+        reply.add(chunk)
+        if chunk.text:
+            yield chunk.text
+    reply.end()
+    if reply.outcome is not Outcome.COMPLETE:
+        raise ReplyUnfinished(reply.outcome or Outcome.CUT_OFF, reply.finish_reason)
+
+
 def finish_reason(message: BaseMessage) -> str | None:
     """Why the provider says a reply ended, from a chunk or message; None if it does not say."""
     for key in FINISH_REASON_KEYS:
@@ -98,17 +150,24 @@ class Reply:
     outcome: Outcome | None = None
     """None while the reply streams, or when the stream failed with an error."""
 
-    def add(self, chunk: BaseMessage) -> None:
-        self.text += chunk.text
-        self.finish_reason = finish_reason(chunk) or self.finish_reason
+    def add(self, chunk: BaseMessage | str) -> None:
+        """Add a chunk of a model's stream, or a piece of text of a chain's stream (whose
+        last stage raises ReplyUnfinished unless the provider said the reply is complete).
+        """
+        if isinstance(chunk, str):
+            self.text += chunk
+            self.finish_reason = self.finish_reason or CHECKED_BY_THE_CHAIN
+        else:
+            self.text += chunk.text
+            self.finish_reason = finish_reason(chunk) or self.finish_reason
 
     def end(self, outcome: Outcome | None = None) -> None:
         """The stream is over: by the provider's word unless an outcome is given."""
         if outcome is None:
             reason = (self.finish_reason or "").lower()
             outcome = OUTCOMES_BY_FINISH_REASON.get(reason, Outcome.CUT_OFF)
-            if outcome in (Outcome.COMPLETE, Outcome.CUT_OFF) and not self.text.strip():
-                outcome = Outcome.EMPTY
+        if outcome in (Outcome.COMPLETE, Outcome.CUT_OFF) and not self.text.strip():
+            outcome = Outcome.EMPTY
         self.outcome = outcome
 
     @property
@@ -122,18 +181,62 @@ class Reply:
         if self.outcome is None or self.outcome is Outcome.COMPLETE:
             return None
         notice = NOTICES[self.outcome]
-        if self.outcome is Outcome.CUT_OFF and self.finish_reason:
+        if self.outcome is Outcome.CUT_OFF and self.finish_reason not in (
+            None,
+            CHECKED_BY_THE_CHAIN,
+        ):
             notice += f' (The provider said "{self.finish_reason}".)'
         return notice
 
 
+class HungUp(Exception):  # noqa: N818 (not an error: the app stopped listening)
+    """Raised into the model's stream at its next token once the app hangs up."""
+
+
+class HangUp(BaseCallbackHandler):
+    """A callback that ends a model's stream with HungUp at its next token, once
+    `hang_up()` is called: how read_reply stops a LangChain stream (Stop, timeout).
+
+    Closing the stream instead would be wrong twice over: LangChain takes a closed stream
+    for a finished one, so RunnableWithMessageHistory would store the text so far as a
+    complete reply, and it reads the model's stream to its end for its tracing, paying
+    for every token (and never ending, for a reply that trickles forever). An error
+    raised from inside the model ends every stage as failed: nothing is stored.
+    Pass it in the chain's config callbacks, and to read_reply.
+    """
+
+    raise_error = True
+
+    def __init__(self) -> None:
+        self.hung_up = False
+
+    def hang_up(self) -> None:
+        self.hung_up = True
+
+    def on_llm_new_token(self, token: str | list[str | dict[str, Any]], **kwargs: Any) -> None:
+        if self.hung_up:
+            raise HungUp
+
+
+def hang_up_on(stream: Iterator[BaseMessage | str], reply: Reply, hang_up: HangUp) -> None:
+    """End a LangChain stream that is read no further: at most one more chunk is read."""
+    hang_up.hang_up()
+    try:
+        for chunk in stream:  # the chunk already on its way, if any
+            reply.add(chunk)
+    except Exception:  # HungUp, or how the reply ended meanwhile: nothing was stored
+        return
+    reply.end()  # the reply was complete by then, and stored as such
+
+
 def read_reply(
-    chunks: Iterable[BaseMessage],
+    chunks: Iterable[BaseMessage | str],
     reply: Reply,
     *,
     timeout_seconds: float,
     draw: Callable[[Reply], None],
     clock: Callable[[], float] = time.monotonic,
+    hang_up: HangUp | None = None,
 ) -> Reply:
     """Read a streamed reply into `reply`, calling `draw` at most every 50 ms and at the end
     (less often for a long reply).
@@ -161,13 +264,21 @@ def read_reply(
                 drawn_at, drawn_text = now, reply.text
         else:
             reply.end()
+    except ReplyUnfinished as unfinished:  # the chain's verdict on how the reply ended
+        reply.finish_reason = unfinished.finish_reason
+        reply.end(unfinished.outcome)
     except Exception:
+        if reply.text != drawn_text:
+            draw(reply)  # what arrived stays visible, above the error
         raise
     except BaseException:  # Streamlit's StopException or RerunException, not errors
         reply.end(Outcome.STOPPED)
         raise
     finally:
-        if isinstance(stream, Generator):
+        suspended = isinstance(stream, Generator) and getgeneratorstate(stream) == GEN_SUSPENDED
+        if reply.outcome in (Outcome.TIMEOUT, Outcome.STOPPED) and hang_up and suspended:
+            hang_up_on(stream, reply, hang_up)
+        elif isinstance(stream, Generator):
             stream.close()  # hang up on the provider: no more tokens are paid for
     draw(reply)
     return reply
@@ -177,11 +288,12 @@ WAITING_FOR_THE_MODEL = "Waiting for the model…"
 
 
 def stream_reply(
-    chunks: Iterable[BaseMessage],
+    chunks: Iterable[BaseMessage | str],
     reply: Reply,
     *,
     timeout_seconds: float,
     allow_remote_images: bool = False,
+    hang_up: HangUp | None = None,
 ) -> Reply:
     """Draw a reply into the current container as it streams, then its notice if any.
 
@@ -199,7 +311,7 @@ def stream_reply(
             markdown = safe_markdown(reply.text, allow_remote_images=allow_remote_images)
             placeholder.markdown(markdown)
 
-        read_reply(chunks, reply, timeout_seconds=timeout_seconds, draw=draw)
+        read_reply(chunks, reply, timeout_seconds=timeout_seconds, draw=draw, hang_up=hang_up)
     if reply.notice:
         show_notice(reply)
     return reply
@@ -211,6 +323,13 @@ def show_notice(reply: Reply) -> None:
         st.info(reply.notice)
     else:
         st.warning(reply.notice)
+
+
+def show_stored_reply(message: BaseMessage, *, allow_remote_images: bool = False) -> None:
+    """A stored reply drawn again, safely, with the notice its marker asks for."""
+    st.markdown(safe_markdown(message.text, allow_remote_images=allow_remote_images))
+    if outcome := unfinished_outcome(message):
+        show_notice(Reply(text=message.text, outcome=outcome))
 
 
 # --- Untrusted Markdown -------------------------------------------------------------------
