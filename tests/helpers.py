@@ -108,7 +108,7 @@ CHAT_PAGE_TEXT = '"Your message"'
 CHAT_PAGE_TEXT_COUNT = 2
 CHAIN_MODULE = "chain.py"
 """The generated module holding the LangChain wiring and the session key."""
-DEPENDENCY_LINE = '    "pydantic-settings>=2.7,<3",\n'
+DEPENDENCY_LINE = '    "streamlit>=1.59,<2",  # st.chat_input(submit_mode="stop")\n'
 """A line of the generated pyproject.toml's dependencies; the update tests add one after it."""
 
 

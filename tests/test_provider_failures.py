@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from faulty_server import NORMAL_REPLY, PARTIAL_REPLY, FaultyServer
-from faulty_server import SCENARIOS as FAULTY_SERVER_SCENARIOS
+from faulty_server import ERRORS, NORMAL_REPLY, PARTIAL_REPLY, FaultyServer
 from helpers import app_settings_environment, app_test, free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
@@ -76,10 +75,11 @@ EXPECTED = {
     "cut_stream": Expected(["broke off in the middle of the reply", "Ask again"], 1),
     "context_length": Expected(["chat is too long", "new chat", "HISTORY_MAX_TOKENS"], 1),
 }
-"""The one table of failures: every scenario of tests/faulty_server.py but "ok", and
-"refused" (no server at all)."""
+"""The one table of failures: every HTTP error of tests/faulty_server.py, a server that
+never answers ("slow"), a cut stream, and "refused" (no server at all). How replies end
+otherwise (no finish reason, length, content filter, empty...) is tests/test_reply_endings.py's."""
 
-SCENARIOS = ["refused", *(name for name in FAULTY_SERVER_SCENARIOS if name != "ok")]
+SCENARIOS = ["refused", "slow", *ERRORS, "cut_stream"]
 
 
 @pytest.fixture(scope="module")

@@ -93,8 +93,8 @@ the Outcome's value ("stopped", "cut_off", "length", "content_filter", "timeout"
 
 
 class ReplyUnfinished(Exception):  # noqa: N818 (not an error: a reply that ended early)
-    """Raised by the chain's last stage when a reply did not end normally, so that
-    RunnableWithMessageHistory stores nothing; the page stores it, marked."""
+    """Raised by the chain's last stage when a reply did not end normally, so that the
+    history stores nothing by itself; the page stores it, marked."""
 
     def __init__(self, outcome: Outcome, finish_reason: str | None = None) -> None:
         super().__init__(f"The reply ended as {outcome.value} (finish reason {finish_reason}).")
@@ -121,7 +121,7 @@ def sendable(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
 
 def texts_of_finished_reply(chunks: Iterator[BaseMessage]) -> Iterator[str]:
     """The chain's last stage: the text of each chunk, then ReplyUnfinished if the provider
-    did not say that the reply is complete (RunnableWithMessageHistory then stores nothing).
+    did not say that the reply is complete (the history then stores nothing by itself).
     """
     reply = Reply()
     for chunk in chunks:
@@ -198,7 +198,7 @@ class HangUp(BaseCallbackHandler):
     `hang_up()` is called: how read_reply stops a LangChain stream (Stop, timeout).
 
     Closing the stream instead would be wrong twice over: LangChain takes a closed stream
-    for a finished one, so RunnableWithMessageHistory would store the text so far as a
+    for a finished one, so the chain's history would store the text so far as a
     complete reply, and it reads the model's stream to its end for its tracing, paying
     for every token (and never ending, for a reply that trickles forever). An error
     raised from inside the model ends every stage as failed: nothing is stored.
