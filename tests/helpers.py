@@ -488,11 +488,13 @@ def ask_configured_chain(package: ModuleType, model: Any, question: str) -> Any:
 
 
 @contextmanager
-def streamlit_server(project: Path, **environment: str) -> Iterator[str]:
+def streamlit_server(
+    project: Path, output: list[str] | None = None, **environment: str
+) -> Iterator[str]:
     """Serve a generated project with a real `streamlit run` on a free loopback port.
 
     Yields the app's URL once its health endpoint answers; on exit, stops the server and
-    fails if it logged a traceback.
+    fails if it logged a traceback. What the server printed is appended to `output`.
     """
     port = free_port()
     server = subprocess.Popen(
@@ -516,8 +518,10 @@ def streamlit_server(project: Path, **environment: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert "Traceback" not in output, output
+        printed, _ = server.communicate(timeout=30)
+        if output is not None:
+            output.append(printed)
+    assert "Traceback" not in printed, printed
 
 
 def generated_fakes(project: Path) -> ModuleType:

@@ -73,10 +73,11 @@ def test_smoke_test_recipe_explains_its_usage_when_called_wrongly(tmp_path: Path
     assert result.stderr.startswith("usage: scripts/smoke-test ANSWERS_FILE")
 
 
-def test_quickstart_renders_the_defaults_and_serves_the_offline_app(tmp_path: Path) -> None:
+def quickstart(destination: Path) -> str:
+    """Run scripts/quickstart until the app answers its health check; return its output."""
     port = free_port()
     server = subprocess.Popen(
-        [TEMPLATE_ROOT / "scripts" / "quickstart", tmp_path / "my-chat-app"],
+        [TEMPLATE_ROOT / "scripts" / "quickstart", destination],
         env=clean_env(
             STREAMLIT_SERVER_PORT=str(port),
             STREAMLIT_SERVER_ADDRESS="127.0.0.1",
@@ -92,5 +93,17 @@ def test_quickstart_renders_the_defaults_and_serves_the_offline_app(tmp_path: Pa
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         output, _ = server.communicate(timeout=60)
+    return output
+
+
+def test_quickstart_renders_the_defaults_and_serves_the_offline_app(tmp_path: Path) -> None:
+    output = quickstart(tmp_path / "my-chat-app")
+
     assert "Serving" in output and "offline model" in output
     assert (tmp_path / "my-chat-app" / "app.py").is_file()
+
+    # Run a second time: the project and its .venv are reused, the app served again.
+    output = quickstart(tmp_path / "my-chat-app")
+
+    assert "exists already: serving it as it is" in output
+    assert "Serving" in output and "offline model" in output

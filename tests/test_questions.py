@@ -110,9 +110,28 @@ REJECTED_ANSWERS = [  # the validators of copier.yml (copier checks choices and 
         "use a date like 2024-10-21, optionally followed by",
         model_provider="azure_openai",
     ),
-    bad("temperature", 2.5, "The temperature must be between 0 and 2, got 2.5"),
-    bad("temperature", -0.1, "The temperature must be between 0 and 2, got -0.1"),
-    bad("temperature", "nan", "The temperature must be between 0 and 2, got nan"),
+    bad("temperature", 2.5, "The temperature must be between 0 and 2 for OpenAI, got 2.5"),
+    bad("temperature", -0.1, "The temperature must be between 0 and 2 for OpenAI, got -0.1"),
+    bad(
+        "temperature",
+        1.5,
+        "The temperature must be between 0 and 1 for Anthropic, got 1.5",
+        model_provider="anthropic",
+    ),
+    bad(
+        "temperature",
+        "nan",
+        'must be a number from 0 (focused) to 2 (creative), such as 0.7; got "nan"',
+    ),
+    bad(
+        "temperature",
+        "warm",
+        'must be a number from 0 (focused) to 2 (creative), such as 0.7; got "warm"',
+    ),
+    bad("temperature", "1e9", 'such as 0.7; got "1e9"'),
+    bad("project_name", "x" * 101, "The project name must be at most 100 characters"),
+    bad("project_name", "Chat " * 60, "it has 300"),
+    bad("package_name", "p" * 101, "The package name must be at most 100 characters"),
     bad("history_max_tokens", 10, "The history budget must be at least 100 tokens, got 10"),
     bad("system_prompt", "  \n", "The system prompt must not be empty"),
     bad("system_prompt", "nul\x00", "must not contain control characters"),
@@ -166,11 +185,25 @@ def test_answers_at_the_limits_are_accepted(tmp_path: Path) -> None:
     )
 
     answers = read_answers(project)
-    assert (answers["temperature"], answers["history_max_tokens"]) == (2.0, 100)
+    assert (answers["temperature"], answers["history_max_tokens"]) == ("2.0", 100)
+    assert "LLM_TEMPERATURE = 2.0\n" in (project / "app_settings.toml").read_text()
     assert len(answers["description"]) == 512
 
 
-def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("package_name=class", '"class" is a Python keyword: choose another package name.'),
+        ("temperature=3", "The temperature must be between 0 and 2 for OpenAI, got 3."),
+        ("temperature=warm", 'a number from 0 (focused) to 2 (creative), such as 0.7; got "warm"'),
+        ("session_key=chat history", '"chat history" is not a valid session key'),
+        ("model_provider=nope", "Invalid choice for 'model_provider'"),
+    ],
+    ids=["package_name", "temperature", "temperature_warm", "session_key", "model_provider"],
+)
+def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(
+    tmp_path: Path, data: str, message: str
+) -> None:
     # copier's CLI prints its own traceback above the message when `-d` data fails
     # validation (copier 9.19); interactive answers are re-asked with the message instead.
     result = copier_cli(
@@ -179,10 +212,24 @@ def test_cli_rejects_a_bad_answer_with_its_message_and_writes_nothing(tmp_path: 
         "HEAD",
         TEMPLATE_ROOT,
         tmp_path / "out",
-        data={"package_name": "class"},
+        data=dict([data.split("=", 1)]),
         cwd=tmp_path,
         expect_failure=True,
     )
 
-    assert '"class" is a Python keyword: choose another package name.' in result.stderr
+    assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_provider_question_fits_an_80_column_terminal() -> None:
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    help_lines = config["model_provider"]["help"].splitlines()
+
+    # copier prints "🎤 " (3 columns) before the help.
+    assert help_lines and max(len(line) + 3 for line in help_lines) <= 80
+
+
+def test_temperature_answer_is_rendered_as_a_number(tmp_path: Path) -> None:
+    project = render(tmp_path / "out", temperature=" 1 ")
+
+    assert "LLM_TEMPERATURE = 1.0\n" in (project / "app_settings.toml").read_text()

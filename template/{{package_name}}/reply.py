@@ -221,11 +221,13 @@ class HangUp(BaseCallbackHandler):
 def hang_up_on(stream: Iterator[BaseMessage | str], reply: Reply, hang_up: HangUp) -> None:
     """End a LangChain stream that is read no further: at most one more chunk is read."""
     hang_up.hang_up()
+    rest = Reply()
     try:
         for chunk in stream:  # the chunk already on its way, if any
-            reply.add(chunk)
+            rest.add(chunk)
     except Exception:  # HungUp, or how the reply ended meanwhile: nothing was stored
         return
+    reply.text += rest.text
     reply.end()  # the reply was complete by then, and stored as such
 
 
@@ -272,6 +274,7 @@ def read_reply(
             draw(reply)  # what arrived stays visible, above the error
         raise
     except BaseException:  # Streamlit's StopException or RerunException, not errors
+        reply.text = drawn_text  # what the page shows: the draw that raised never arrived
         reply.end(Outcome.STOPPED)
         raise
     finally:
