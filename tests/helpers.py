@@ -65,17 +65,23 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "author_name": "Zoë O'Brien",
         "dockerfile": False,
     },
+    "oidc": {"authentication": "oidc"},
+}
+ANSWER_SETS["oidc-custom"] = ANSWER_SETS["custom"] | {
+    "authentication": "oidc",
+    "package_name": "signed_in_support_bot",
 }
 ANSWER_SETS |= {f"provider-{name}": {"model_provider": name} for name in PROVIDERS}
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff."""
 
-OWN_SUITE_ANSWER_SETS = ["offline", "provider-azure_openai", "custom"]
+OWN_SUITE_ANSWER_SETS = ["offline", "provider-azure_openai", "custom", "oidc"]
 """The answer sets whose own test suite runs here: those that differ in what it exercises
 (the offline model alone, a provider with follow-up settings and a test module of their
-own, every text answer changed). The defaults' suite (a provider with a key) runs in a fresh
-venv installed as its README says (test_new_user.py), not a second time here. What differs
-between the other providers is checked on their rendered files (test_rendered_files.py)
-and built models (test_providers.py)."""
+own, every text answer changed, sign-in in front of a provider with a key). The defaults'
+suite (a provider with a key) runs in a fresh venv installed as its README says
+(test_new_user.py), not a second time here. What differs between the other providers is
+checked on their rendered files (test_rendered_files.py) and built models
+(test_providers.py); "oidc-custom" is checked by ruff and mypy only."""
 
 SERVED_ANSWER_SETS = ["defaults", "custom"]
 """The answer sets served by a real `streamlit run` in test_generated_projects.py (the browser
