@@ -151,6 +151,17 @@ def test_switching_provider_gives_a_fresh_render_for_that_provider_plus_the_user
     assert_same_files(project, expected)
 
 
+def test_adding_sign_in_gives_a_fresh_oidc_render_plus_the_users_edits(
+    rendered, tmp_path: Path
+) -> None:
+    _, project = edited_project_at_v1(tmp_path)
+
+    copier_cli("update", data={"authentication": "oidc"}, cwd=project)
+
+    assert_same_files(project, with_user_edits(rendered("oidc"), tmp_path / "expected"))
+    assert package_file(project, "auth.py").is_file()
+
+
 def test_conflicting_edit_shows_both_sides_inline(tmp_path: Path) -> None:
     template, project = project_at_v1(tmp_path)
     edit(
