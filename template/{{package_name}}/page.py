@@ -18,6 +18,9 @@ from .settings import Settings, SettingsError, load_settings, read_system_prompt
 NEW_CHAT_BUTTON_KEY = "new_chat_button"
 API_KEY_INPUT_KEY = "sidebar_api_key"
 QUESTION_INPUT_KEY = "chat_question"
+EARLIER_MESSAGES_BUTTON_KEY = "earlier_messages_button"
+MESSAGES_SHOWN_KEY = "messages_shown"
+"""st.session_state key: how many of the latest stored messages the page draws."""
 UNANSWERED_BECAUSE = "unanswered_because"
 """Metadata of a stored question whose reply failed: the explanation shown for it."""
 
@@ -76,7 +79,7 @@ def render_sidebar(
     """Draw the sidebar; return the API key to use: configured, or typed there."""
     with st.sidebar:
         st.markdown(f"**Model:** {provider.label} · `{provider.model_name(settings)}`")
-        st.button("New chat", key=NEW_CHAT_BUTTON_KEY, on_click=history.clear)
+        st.button("New chat", key=NEW_CHAT_BUTTON_KEY, on_click=start_new_chat, args=[history])
         if provider.key_variable is None:
             return None
         if configured := settings.configured_api_key():
@@ -89,10 +92,38 @@ def render_sidebar(
         )
 
 
-def render_history(greeting: str, history: BaseChatMessageHistory) -> None:
-    """Redraw the whole chat: the greeting first, then every stored message."""
-    st.chat_message("ai").markdown(greeting)
-    for message in history.messages:
+def start_new_chat(history: BaseChatMessageHistory) -> None:
+    """Clear the history and draw only the latest messages again."""
+    history.clear()
+    st.session_state.pop(MESSAGES_SHOWN_KEY, None)
+
+
+def show_earlier_messages(page_size: int) -> None:
+    """Draw page_size more of the earlier messages from now on."""
+    shown = st.session_state.get(MESSAGES_SHOWN_KEY, page_size)
+    st.session_state[MESSAGES_SHOWN_KEY] = shown + page_size
+
+
+def render_history(greeting: str, history: BaseChatMessageHistory, page_size: int) -> None:
+    """Draw the chat: the latest page_size messages, or more after "Show earlier messages".
+
+    Streamlit redraws the page on every click, so a long chat is drawn a page at a time:
+    each rerun costs the same however long the chat has grown. Every stored message stays
+    reachable through the button; nothing is deleted.
+    """
+    messages = history.messages  # the stored list itself, not a copy
+    shown = st.session_state.get(MESSAGES_SHOWN_KEY, page_size)
+    hidden = max(0, len(messages) - shown)
+    if hidden:
+        st.button(
+            f"Show earlier messages ({hidden} more)",
+            key=EARLIER_MESSAGES_BUTTON_KEY,
+            on_click=show_earlier_messages,
+            args=[page_size],
+        )
+    else:
+        st.chat_message("ai").markdown(greeting)
+    for message in messages[hidden:]:
         st.chat_message(message.type).markdown(message.text)
         if error := message.response_metadata.get(UNANSWERED_BECAUSE):
             st.chat_message("ai").error(error)
