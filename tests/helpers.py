@@ -72,16 +72,30 @@ ANSWER_SETS["oidc-custom"] = ANSWER_SETS["custom"] | {
     "package_name": "signed_in_support_bot",
 }
 ANSWER_SETS |= {f"provider-{name}": {"model_provider": name} for name in PROVIDERS}
-"""Answer sets rendered by the `rendered` fixture; each is linted with ruff."""
+HISTORY_BACKENDS = ("memory", "sqlite", "postgres")
+"""The LangGraph history backends (the default, session, is LangChain's documented wiring)."""
+ANSWER_SETS |= {
+    f"backend-{name}": {"history_backend": name, "package_name": f"{name}_chats"}
+    for name in HISTORY_BACKENDS
+}
+"""Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
+backend has its own package name, so that in-process AppTests can import them side by side."""
 
-OWN_SUITE_ANSWER_SETS = ["offline", "provider-azure_openai", "custom", "oidc"]
+OWN_SUITE_ANSWER_SETS = [
+    "offline",
+    "provider-azure_openai",
+    "custom",
+    *(f"backend-{name}" for name in HISTORY_BACKENDS),
+    "oidc",
+]
 """The answer sets whose own test suite runs here: those that differ in what it exercises
 (the offline model alone, a provider with follow-up settings and a test module of their
-own, every text answer changed, sign-in in front of a provider with a key). The defaults'
-suite (a provider with a key) runs in a fresh venv installed as its README says
-(test_new_user.py), not a second time here. What differs between the other providers is
-checked on their rendered files (test_rendered_files.py) and built models
-(test_providers.py); "oidc-custom" is checked by ruff and mypy only."""
+own, every text answer changed, each LangGraph history backend, whose modules and tests
+differ, and sign-in in front of a provider with a key). The defaults' suite (a provider
+with a key) runs in a fresh venv installed as its README says (test_new_user.py), not a
+second time here. What differs between the other providers is checked on their rendered
+files (test_rendered_files.py) and built models (test_providers.py); "oidc-custom" is
+checked by ruff and mypy only."""
 
 SERVED_ANSWER_SETS = ["defaults", "custom"]
 """The answer sets served by a real `streamlit run` in test_generated_projects.py (the browser
@@ -94,8 +108,8 @@ tests serve "offline")."""
 # ---------------------------------------------------------------------------------------
 CHAT_PAGE_MODULE = "page.py"
 """A module of the generated package that the update tests change, in the template and in
-the project (rendered from template/{{package_name}}/ without a .jinja suffix)."""
-CHAT_PAGE_IN_TEMPLATE = Path("template") / "{{package_name}}" / CHAT_PAGE_MODULE
+the project (template/{{package_name}}/page.py.jinja, rendered as page.py)."""
+CHAT_PAGE_IN_TEMPLATE = Path("template") / "{{package_name}}" / f"{CHAT_PAGE_MODULE}.jinja"
 CHAT_PAGE_TEXT = '"Your message"'
 """Text that occurs CHAT_PAGE_TEXT_COUNT times in that module (the chat input's placeholder)."""
 CHAT_PAGE_TEXT_COUNT = 2

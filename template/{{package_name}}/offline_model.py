@@ -50,7 +50,9 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        message = AIMessage(content=offline_reply(messages))
+        message = AIMessage(
+            content=offline_reply(messages), response_metadata={"finish_reason": "stop"}
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -66,3 +68,7 @@ class OfflineChatModel(BaseChatModel):
             if run_manager:
                 run_manager.on_llm_new_token(word, chunk=chunk)
             yield chunk
+        # The last chunk says that the reply is complete, as a provider's does.
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(content="", response_metadata={"finish_reason": "stop"})
+        )

@@ -1,0 +1,146 @@
+"""Storage and speed of the LangGraph chat store as a chat grows: SQLite and PostgreSQL.
+
+    .venv/bin/python benchmarks/chat_store_growth.py
+
+Prints the bytes a store takes with one chat of 100 and of 300 exchanges (about 60 words
+a message; real turns through the graph with a scripted model), and the time of
+`recent(chat_id, 50)` (what a rerun reads) and of one turn at 100, 1,000 and 5,000
+earlier exchanges. PostgreSQL is a throwaway server (Debian's postgresql package).
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from langchain_core.messages import AIMessage, HumanMessage
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path.insert(0, str(TESTS))
+from test_postgres_chat_store import SIXTY_WORDS, ScriptedChatModel, Store  # noqa: E402
+
+from helpers import render  # noqa: E402
+from postgres_server import postgres_cluster  # noqa: E402
+
+
+def import_project(folder: Path, backend: str) -> str:
+    """Render a project for the backend, make its package importable; its name."""
+    package = f"growth_{backend}_chats"
+    project = render(folder / backend, history_backend=backend, package_name=package)
+    sys.path.insert(0, str(project))
+    return package
+
+
+BACKENDS = ("sqlite", "postgres")
+
+
+class Chats(Store):
+    """A project's store and graph with the benchmark's scripted model."""
+
+    def __init__(self, url: str, package: str) -> None:
+        self.opened: list[Any] = []
+        super().__init__(url, self.opened, ScriptedChatModel(reply=SIXTY_WORDS), package)
+
+    def close(self) -> None:
+        for database in self.opened:
+            database.close()
+
+
+def sqlite_bytes(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def postgres_bytes(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("VACUUM")
+        (size,) = connection.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        ).fetchone() or (0,)
+    return int(size)
+
+
+def growth(url: str, package: str, exchanges: int, measure: Any) -> int:
+    chats = Chats(url, package)
+    chat_id = chats.new_chat()
+    for number in range(exchanges):
+        chats.ask(chat_id, f"question {number}: {SIXTY_WORDS}")
+    chats.close()
+    return int(measure())
+
+
+def timings(url: str, package: str, exchanges: int) -> tuple[float, float]:
+    """Seconds of recent(chat_id, 50) and of one turn with that many earlier exchanges."""
+    chats = Chats(url, package)
+    store, log = chats.store, chats.opened[0].log
+    chat_id = chats.new_chat()
+    for number in range(exchanges - 20):  # the transcript, written directly
+        log.append(
+            chat_id,
+            HumanMessage(content=f"q{number}: {SIXTY_WORDS}"),
+            AIMessage(content=SIXTY_WORDS),
+        )
+    for number in range(20):  # real turns, so that the model's window is full
+        chats.ask(chat_id, f"question {number}: {SIXTY_WORDS}")
+    start = time.perf_counter()
+    for _ in range(20):
+        store.count(chat_id)
+        store.recent(chat_id, 50)
+    read = (time.perf_counter() - start) / 20
+    start = time.perf_counter()
+    for number in range(5):
+        chats.ask(chat_id, f"timed {number}: {SIXTY_WORDS}")
+    turn = (time.perf_counter() - start) / 5
+    assert store.count(chat_id) == 2 * exchanges + 10
+    chats.close()
+    return read, turn
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="chat-store-growth-"))
+    try:
+        with postgres_cluster() as server:
+            packages = {backend: import_project(folder, backend) for backend in BACKENDS}
+            rows = []
+            for backend in BACKENDS:
+                package = packages[backend]
+                sizes = []
+                for exchanges in (100, 300):
+                    if backend == "sqlite":
+                        path = folder / f"growth-{exchanges}.sqlite"
+                        url = f"sqlite:///{path}"
+                        measure = functools.partial(sqlite_bytes, path)
+                    else:
+                        url = server.create_database(f"growth_{exchanges}")
+                        measure = functools.partial(postgres_bytes, url)
+                    sizes.append(growth(url, package, exchanges, measure))
+                ratio = sizes[1] / sizes[0]
+                print(f"{backend}: {sizes[0]:,} bytes at 100 exchanges, {sizes[1]:,} at 300, "
+                      f"ratio {ratio:.2f}")  # fmt: skip
+                for exchanges in (100, 1000, 5000):
+                    url = (
+                        f"sqlite:///{folder / f'time-{exchanges}.sqlite'}"
+                        if backend == "sqlite"
+                        else server.create_database(f"time_{exchanges}")
+                    )
+                    read, turn = timings(url, package, exchanges)
+                    rows.append((backend, exchanges, read, turn))
+            print(f"{'backend':10} {'exchanges':>9} {'count+recent(50)':>17} {'one turn':>9}")
+            for backend, exchanges, read, turn in rows:
+                print(f"{backend:10} {exchanges:9,} {read * 1000:14.1f} ms {turn * 1000:6.1f} ms")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

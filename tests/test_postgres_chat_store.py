@@ -1,0 +1,271 @@
+"""The LangGraph chat store of a `postgres` project on a real PostgreSQL server.
+
+The server is the shared throwaway cluster of tests/conftest_servers.py (`postgres`); a
+postgres project is rendered once and its package imported here. Outside CI a machine
+without Debian's postgresql package skips.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg
+import pytest
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+from helpers import ANSWER_SETS, render
+from postgres_server import PostgresCluster
+
+SIXTY_WORDS = " ".join(f"word{n}" for n in range(60))
+PACKAGE = "postgres_store_chats"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """The package of a rendered postgres project, imported into this process."""
+    answers = ANSWER_SETS["backend-postgres"] | {"package_name": PACKAGE}
+    project = render(tmp_path_factory.mktemp("postgres-store"), **answers)
+    sys.path.insert(0, str(project))
+    try:
+        yield importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(project))
+
+
+@pytest.fixture(scope="module")
+def chat_database(app: ModuleType) -> ModuleType:
+    return importlib.import_module(f"{PACKAGE}.chat_database")
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Streams its reply word by word, then a finish reason, and records what it was sent."""
+
+    reply: str = "the answer"
+    received: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        return generate_from_stream(self._stream(messages, *args, **kwargs))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        self.received.append(list(messages))
+        words = self.reply.split(" ")
+        for number, word in enumerate(words):
+            last = number == len(words) - 1
+            message = AIMessageChunk(
+                content=word if number == 0 else f" {word}",
+                response_metadata={"finish_reason": "stop"} if last else {},
+            )
+            chunk = ChatGenerationChunk(message=message)
+            if run_manager:
+                run_manager.on_llm_new_token(message.text, chunk=chunk)
+            yield chunk
+
+
+@pytest.fixture
+def databases() -> Iterator[list[Any]]:
+    opened: list[Any] = []
+    yield opened
+    for database in opened:
+        database.close()
+
+
+class Store:
+    """A postgres project's ChatStore and graph, driven as its page drives them."""
+
+    def __init__(
+        self,
+        url: str,
+        databases: list[Any],
+        model: BaseChatModel | None,
+        package: str = PACKAGE,
+    ) -> None:
+        modules = {
+            name: importlib.import_module(f"{package}.{name}")
+            for name in ("chat_database", "chat_store", "graph", "reply")
+        }
+        self.modules = modules
+        database = modules["chat_database"].open_chat_database(url, Path.cwd())
+        databases.append(database)
+        self.model = model or ScriptedChatModel()
+        self.store = modules["chat_store"].ChatStore(database)
+        self.graph = modules["graph"].build_chat_graph(
+            self.model, "Be brief.", 2000, database.checkpointer
+        )
+
+    def new_chat(self) -> str:
+        return str(self.modules["chat_store"].new_chat_id())
+
+    def ask(self, chat_id: str, question: str) -> str:
+        reply = self.modules["reply"].Reply()
+        chunks = self.store.stream_reply(self.graph, chat_id, question)
+        self.modules["reply"].read_reply(chunks, reply, timeout_seconds=60, draw=lambda _: None)
+        self.store.keep_turn(chat_id, question, reply)
+        return str(reply.text)
+
+
+def texts(messages: list[BaseMessage]) -> list[str]:
+    return [message.text for message in messages]
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_two_turns_survive_a_restart(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any], scheme: str
+) -> None:
+    url = postgres.url.replace("postgresql://", f"{scheme}://")
+    model = ScriptedChatModel()
+    first = Store(url, databases, model)
+    chat_id = first.new_chat()
+    first.ask(chat_id, "first question")
+    first.ask(chat_id, "second question")
+    databases.pop().close()
+
+    restarted = Store(url, databases, model)
+
+    assert restarted.store.location == f"PostgreSQL at 127.0.0.1:{postgres.port}/tests"
+    assert texts(restarted.store.recent(chat_id, 10)) == [
+        "first question",
+        "the answer",
+        "second question",
+        "the answer",
+    ]
+    restarted.ask(chat_id, "third question")
+    assert texts(model.received[-1][1:]) == [
+        "first question",
+        "the answer",
+        "second question",
+        "the answer",
+        "third question",
+    ]
+
+
+def test_delete_removes_the_chat(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chats = Store(postgres.url, databases, None)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, "question")
+
+    chats.store.delete(chat_id)
+
+    assert chats.store.count(chat_id) == 0
+    config = {"configurable": {"thread_id": chat_id}}
+    assert list(databases[0].checkpointer.list(config)) == []
+
+
+def test_two_tabs_on_one_chat_never_drop_or_reorder_a_message(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chats = Store(postgres.url, databases, None)
+    store = chats.store
+    log = databases[0].log
+    chat_id = chats.new_chat()
+
+    def write(tab: str) -> None:
+        for number in range(25):
+            log.append(chat_id, HumanMessage(content=f"{tab} {number}"))
+
+    tabs = [threading.Thread(target=write, args=(tab,)) for tab in ("left", "right")]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+
+    stored = texts(store.recent(chat_id, 100))
+    assert len(stored) == store.count(chat_id) == 50
+    for tab in ("left", "right"):
+        assert [text for text in stored if text.startswith(tab)] == [
+            f"{tab} {number}" for number in range(25)
+        ]
+
+
+def test_wrong_password_is_a_readable_error_without_the_password(
+    chat_database: ModuleType, postgres: PostgresCluster
+) -> None:
+    url = postgres.url_for(password="wrong-" + postgres.password)
+
+    with pytest.raises(chat_database.ChatDatabaseUnavailable) as error:
+        chat_database.open_chat_database(url, Path.cwd())
+
+    assert "password authentication failed" in str(error.value)
+    assert postgres.password not in str(error.value)
+    assert f"PostgreSQL at 127.0.0.1:{postgres.port}/tests" in str(error.value)
+
+
+def test_malformed_url_hides_the_password(chat_database: ModuleType) -> None:
+    with pytest.raises(chat_database.ChatHistoryUrlError) as error:
+        chat_database.open_chat_database("postgresql://chat:s3cret@host:port:x/db?=", Path.cwd())
+
+    assert "CHAT_HISTORY_URL" in str(error.value)
+    assert "s3cret" not in str(error.value)
+
+
+def test_store_recovers_once_the_database_is_back(
+    chat_database: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chats = Store(postgres.url, databases, None)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, "before the outage")
+
+    postgres.stop()
+    try:
+        with pytest.raises(chat_database.ChatDatabaseUnavailable) as error:
+            chats.ask(chat_id, "during the outage")
+        assert postgres.password not in str(error.value)
+        assert "PostgreSQL at 127.0.0.1" in str(error.value)
+    finally:
+        postgres.start()
+
+    chats.ask(chat_id, "after the outage")
+    assert texts(chats.store.recent(chat_id, 10)) == [
+        "before the outage",
+        "the answer",
+        "after the outage",
+        "the answer",
+    ]
+
+
+def stored_bytes(postgres: PostgresCluster, exchanges: int, databases: list[Any]) -> int:
+    """Bytes of every table of a fresh database holding one chat of that many exchanges."""
+    url = postgres.create_database(f"growth_{exchanges}")
+    chats = Store(url, databases, ScriptedChatModel(reply=SIXTY_WORDS))
+    chat_id = chats.new_chat()
+    for number in range(exchanges):
+        chats.ask(chat_id, f"question {number}: {SIXTY_WORDS}")
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("VACUUM")  # what autovacuum does in the background
+        (size,) = connection.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        ).fetchone() or (0,)
+    return int(size)
+
+
+def test_storage_grows_linearly_with_the_chat(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    short = stored_bytes(postgres, 30, databases)
+    long = stored_bytes(postgres, 90, databases)
+
+    assert long <= 3.6 * short, (short, long)
