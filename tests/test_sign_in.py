@@ -2,10 +2,12 @@
 [auth] section pointed at a real OpenID Connect provider on 127.0.0.1 (oidc-provider-mock),
 driven through the whole flow in headless Chromium.
 
-One server serves the whole module, with ALLOWED_USERS naming alice and the domain
-example.org; each test opens browser contexts of its own (own cookies, own sessions).
-The page states themselves (every allow-list case, each missing [auth] key) are the
-generated project's own AppTest tests (tests/test_sign_in.py there), run by
+One server serves the whole module: the "oidc-memory" project (chats kept by LangGraph in
+the server's memory, so a reload reopens the chat in the URL, and each user has a list of
+their own chats), with ALLOWED_USERS naming alice and the domain example.org. Each test
+starts without cookies (signed out). The page states themselves (every allow-list case,
+each missing [auth] key, the session backend) are the generated projects' own AppTest
+tests (tests/test_sign_in.py and tests/test_user_chats.py there), run by
 test_generated_projects.py.
 """
 
@@ -51,8 +53,8 @@ class SignInApp:
 
 @pytest.fixture(scope="module")
 def app(rendered, oidc_provider: OidcProvider, tmp_path_factory) -> Iterator[SignInApp]:
-    """The oidc answer set's project, copied, with a real [auth] section, served offline."""
-    project = shutil.copytree(rendered("oidc"), tmp_path_factory.mktemp("sign-in") / "app")
+    """The oidc-memory project, copied, with a real [auth] section, served offline."""
+    project = shutil.copytree(rendered("oidc-memory"), tmp_path_factory.mktemp("sign-in") / "app")
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     cookie_secret = secrets.token_urlsafe(32)
@@ -154,7 +156,7 @@ def sign_in(page, app: SignInApp, sub: str, email: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{app.provider.issuer}/oauth2/authorize?**", timeout=30_000)
     app.provider.sign_in(page, sub, email=email)
-    page.wait_for_url(app.url, timeout=30_000)
+    page.wait_for_url(lambda url: url.startswith(app.url), timeout=30_000)
     signed_in_page_drawn(page)
 
 
@@ -163,6 +165,15 @@ def signed_in_page_drawn(page) -> None:
     page.get_by_test_id("stSidebar").get_by_text("Signed in as").wait_for(timeout=30_000)
     page.get_by_test_id("stChatInput").or_(page.get_by_test_id("stAlert")).wait_for(timeout=30_000)
     drawn(page)
+
+
+def listed_chats(page) -> list[str]:
+    """The titles of the sidebar's list of the user's chats."""
+    return (
+        page.get_by_test_id("stSidebar")
+        .locator('[class*="st-key-open_chat_"] button')
+        .all_inner_texts()
+    )
 
 
 def user_cookie(context, app: SignInApp) -> str | None:
@@ -192,16 +203,19 @@ def test_alice_signs_in_chats_reloads_and_signs_out(app: SignInApp, context) -> 
     assert "Signed in as alice@example.com" in sidebar_text(page)
     assert messages(page) == [GREETING]
     ask(page, "Hello from alice")
-    assert messages(page)[1] == "Hello from alice"
+    shown = messages(page)
+    assert shown[1] == "Hello from alice"
+    assert listed_chats(page) == ["Hello from alice"]
     assert user_cookie(context, app) is not None
 
-    # A reload is a new Streamlit session: still signed in (the cookie). The chat itself
-    # lived in the old session (history_backend=session), so the page starts afresh.
+    # A reload is a new Streamlit session: still signed in (the cookie), and the chat in
+    # the URL is reopened from the store (with history_backend=session it would be gone:
+    # that chat lives in the browser session).
     page.reload()
     signed_in_page_drawn(page)
     assert "Signed in as alice@example.com" in sidebar_text(page)
-    assert page.get_by_test_id("stChatInput").count() == 1
-    assert messages(page) == [GREETING]
+    assert messages(page) == shown
+    assert listed_chats(page) == ["Hello from alice"]
 
     page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
     # Streamlit clears its cookie and sends the browser to the provider's end-session
@@ -242,15 +256,15 @@ def test_only_users_on_the_allow_list_can_chat(
 # --- Cookies ----------------------------------------------------------------------------
 
 
-def alices_cookie(app: SignInApp, secret: str | None) -> str:
-    """A `_streamlit_user` cookie claiming to be alice, as Streamlit writes it once the
-    provider has vouched for her; signed with `secret` (None: not signed at all)."""
+def user_cookie_for(app: SignInApp, sub: str, email: str, secret: str | None) -> str:
+    """A `_streamlit_user` cookie for a user, as Streamlit writes it once the provider has
+    vouched for them; signed with `secret` (None: not signed at all)."""
     from streamlit.web.server.starlette.starlette_app_utils import create_signed_value
 
     claims = {
         "iss": app.provider.issuer,
-        "sub": "alice",
-        "email": "alice@example.com",
+        "sub": sub,
+        "email": email,
         "origin": app.url.rstrip("/"),
         "is_logged_in": True,
         "provider": "default",
@@ -258,6 +272,18 @@ def alices_cookie(app: SignInApp, secret: str | None) -> str:
     if secret is None:
         return json.dumps(claims)
     return create_signed_value(secret, USER_COOKIE, json.dumps(claims)).decode()
+
+
+def alices_cookie(app: SignInApp, secret: str | None) -> str:
+    return user_cookie_for(app, "alice", "alice@example.com", secret)
+
+
+def signed_in_as(context, app: SignInApp, sub: str, email: str) -> None:
+    """The browser holds the cookie the app would set after this user's sign-in (the real
+    flow is test_alice_signs_in_chats_reloads_and_signs_out; this one is quicker)."""
+    context.clear_cookies()
+    value = user_cookie_for(app, sub, email, app.cookie_secret)
+    context.add_cookies([{"name": USER_COOKIE, "value": value, "url": app.url}])
 
 
 @pytest.mark.parametrize("forgery", ["unsigned", "signed with another secret"])
@@ -284,3 +310,27 @@ def test_cookie_signed_with_the_apps_own_secret_signs_in(app: SignInApp, context
 
     assert "Signed in as alice@example.com" in sidebar_text(page)
     assert page.get_by_test_id("stChatInput").count() == 1
+
+
+# --- Whose chat -------------------------------------------------------------------------
+
+
+def test_alices_chat_link_opened_by_bob_shows_nothing_of_it(app: SignInApp, context) -> None:
+    signed_in_as(context, app, "alice", "alice@example.com")
+    page = context.new_page()
+    page.goto(app.url)
+    signed_in_page_drawn(page)
+    ask(page, "alice's private question")
+    alices_link = page.url
+    assert "?chat=" in alices_link
+
+    signed_in_as(context, app, "bob", "bob@example.org")
+    page.goto(alices_link)
+    signed_in_page_drawn(page)
+
+    assert "Signed in as bob@example.org" in sidebar_text(page)
+    assert "Chat not found" in main_text(page)
+    assert messages(page) == [GREETING]
+    assert "alice" not in (main_text(page) + sidebar_text(page)).lower()
+    assert listed_chats(page) == []
+    assert page.url != alices_link  # a new chat of bob's own
