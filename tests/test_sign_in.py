@@ -163,7 +163,8 @@ def sign_in(page, app: SignInApp, sub: str, email: str) -> None:
 def signed_in_page_drawn(page) -> None:
     """Wait for the page of a signed-in user: the chat's question box, or why not."""
     page.get_by_test_id("stSidebar").get_by_text("Signed in as").wait_for(timeout=30_000)
-    page.get_by_test_id("stChatInput").or_(page.get_by_test_id("stAlert")).wait_for(timeout=30_000)
+    question_box_or_alert = page.get_by_test_id("stChatInput").or_(page.get_by_test_id("stAlert"))
+    question_box_or_alert.first.wait_for(timeout=30_000)
     drawn(page)
 
 
