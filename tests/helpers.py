@@ -65,7 +65,22 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "author_name": "Zoë O'Brien",
         "dockerfile": False,
     },
+    "oidc": {"authentication": "oidc"},
 }
+ANSWER_SETS["oidc-custom"] = ANSWER_SETS["custom"] | {
+    "authentication": "oidc",
+    "package_name": "signed_in_support_bot",
+}
+ANSWER_SETS |= {
+    f"oidc-{name}": {
+        "authentication": "oidc",
+        "history_backend": name,
+        "package_name": f"signed_in_{name}_chats",
+    }
+    for name in ("memory", "sqlite", "postgres")
+}
+"""Sign-in in front of each kind of history: "oidc" (session: no chat list), and each
+LangGraph backend, where every user has a list of their own chats."""
 ANSWER_SETS |= {f"provider-{name}": {"model_provider": name} for name in PROVIDERS}
 HISTORY_BACKENDS = ("memory", "sqlite", "postgres")
 """The LangGraph history backends (the default, session, is LangChain's documented wiring)."""
@@ -81,14 +96,19 @@ OWN_SUITE_ANSWER_SETS = [
     "provider-azure_openai",
     "custom",
     *(f"backend-{name}" for name in HISTORY_BACKENDS),
+    "oidc",
+    "oidc-sqlite",
 ]
 """The answer sets whose own test suite runs here: those that differ in what it exercises
 (the offline model alone, a provider with follow-up settings and a test module of their
-own, every text answer changed, and each LangGraph history backend, whose modules and
-tests differ). The defaults' suite (a provider with a key) runs in a fresh
-venv installed as its README says (test_new_user.py), not a second time here. What differs
+own, every text answer changed, each LangGraph history backend, whose modules and tests
+differ, sign-in in front of a provider with a key, and sign-in with per-user chat lists
+kept in SQLite). The defaults' suite (a provider with a key) runs in a fresh venv
+installed as its README says (test_new_user.py), not a second time here. What differs
 between the other providers is checked on their rendered files (test_rendered_files.py)
-and built models (test_providers.py)."""
+and built models (test_providers.py). Of the other sign-in sets, "oidc-memory" is served
+in test_sign_in.py, "oidc-postgres"'s owners are tried on a real server in
+test_postgres_user_chats.py, and "oidc-custom" is checked by ruff and mypy."""
 
 SERVED_ANSWER_SETS = ["defaults", "custom"]
 """The answer sets served by a real `streamlit run` in test_generated_projects.py (the browser

@@ -159,3 +159,44 @@ def test_follow_up_questions_are_asked_only_by_the_provider_that_needs_them(
     answered = set(read_answers(rendered(f"provider-{name}"))) & FOLLOW_UP_QUESTIONS
 
     assert answered == set(PROVIDERS[name]["questions"])
+
+
+# ---------------------------------------------------------------------------------------
+# Sign-in (authentication=oidc); the app itself is tested in test_sign_in.py
+# ---------------------------------------------------------------------------------------
+AUTH_KEYS = ["redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url"]
+
+
+def test_oidc_project_has_the_sign_in_module_dependency_and_a_commented_auth_section(
+    rendered,
+) -> None:
+    project = rendered("oidc")
+    example = (project / ".streamlit" / "secrets.toml.example").read_text("utf-8")
+    # The [auth] section as a user uncomments it: every key there, no value filled in.
+    start = example.index("# [auth]")
+    uncommented = re.sub(r"^# ((?:\[auth\]|\w+ = ).*)$", r"\1", example[start:], flags=re.M)
+    auth = tomllib.loads(uncommented)["auth"]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
+
+    assert package_file(project, "auth.py").is_file()
+    assert "streamlit[auth]>=1.45,<2" in pyproject["project"]["dependencies"]
+    assert "auth" not in tomllib.loads(example)  # commented out until filled in
+    assert sorted(auth) == sorted(AUTH_KEYS)
+    assert auth["redirect_uri"] == "http://localhost:8501/oauth2callback"
+    assert {auth[key] for key in AUTH_KEYS if key != "redirect_uri"} == {""}
+    for provider in ["Google", "Microsoft Entra", "Okta", "Auth0", "any other"]:
+        assert provider in example[start:]
+    settings = tomllib.loads((project / "app_settings.toml").read_text("utf-8"))
+    assert settings["ALLOWED_USERS"] == ""
+    assert "## Sign-in" in (project / "README.md").read_text("utf-8")
+
+
+def test_project_without_sign_in_has_none_of_it(rendered) -> None:
+    project = rendered("defaults")
+
+    assert not package_file(project, "auth.py").exists()
+    assert not (project / "tests" / "test_sign_in.py").exists()
+    for name in ["pyproject.toml", ".streamlit/secrets.toml.example", "README.md", "app.py"]:
+        text = (project / name).read_text("utf-8")
+        assert "[auth]" not in text and "ALLOWED_USERS" not in text, name
+        assert "sign-in" not in text.lower() and "sign in" not in text.lower(), name

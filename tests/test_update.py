@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from helpers import (
+    ANSWER_SETS,
     CHAT_PAGE_IN_TEMPLATE,
     CHAT_PAGE_MODULE,
     CHAT_PAGE_TEXT,
@@ -149,6 +150,21 @@ def test_switching_provider_gives_a_fresh_render_for_that_provider_plus_the_user
 
     expected = with_user_edits(rendered("provider-anthropic"), tmp_path / "expected")
     assert_same_files(project, expected)
+
+
+@pytest.mark.parametrize("answer_set", ["oidc", "oidc-sqlite"])
+def test_adding_sign_in_gives_a_fresh_oidc_render_plus_the_users_edits(
+    rendered, tmp_path: Path, answer_set: str
+) -> None:
+    # The app before: the same answers without sign-in (the session history, or chats kept
+    # in SQLite, which gain per-user lists).
+    before = {k: v for k, v in ANSWER_SETS[answer_set].items() if k != "authentication"}
+    _, project = edited_project_at_v1(tmp_path, **before)
+
+    copier_cli("update", data={"authentication": "oidc"}, cwd=project)
+
+    assert_same_files(project, with_user_edits(rendered(answer_set), tmp_path / "expected"))
+    assert package_file(project, "auth.py").is_file()
 
 
 def test_conflicting_edit_shows_both_sides_inline(tmp_path: Path) -> None:
