@@ -5,11 +5,15 @@ One run measures, side by side and in one process where it can:
 - rerun time (a script run with no input) and full-turn time (a question answered and
   stored) at 0, 100, 1,000 and 5,000 earlier exchanges of about 60 words a message, and the
   messages and characters each turn sends to the model, for every variant: the documented
-  app (benchmarks/documented_app.py, the baseline) and the app this template generates
-  (default answers, provider openai). Both run under Streamlit's AppTest in this process and
-  talk to the same loopback OpenAI-compatible server (benchmarks/loopback_openai.py, its own
-  process) through the real ChatOpenAI client; the history is seeded through AppTest's
-  session_state before the first run, the same messages for every variant;
+  app (benchmarks/documented_app.py, the baseline), the app this template generates
+  (default answers, provider openai: history_backend session, the row "generated") and the
+  same app with each LangGraph history backend (rows memory, sqlite and postgres; postgres
+  on a throwaway server from Debian's postgresql package). All run under Streamlit's
+  AppTest in this process and talk to the same loopback OpenAI-compatible server
+  (benchmarks/loopback_openai.py, its own process) through the real ChatOpenAI client. The
+  same messages are seeded before the first run: into AppTest's session_state, or for a
+  LangGraph app directly into a new chat of its store (its transcript, and the newest
+  messages within the token budget as its graph state), opened through ?chat=<id>;
 - cold start of each variant: a fresh Python process that imports AppTest and runs the app
   once, from process start to the first page drawn;
 - `copier copy --defaults` of this template (vcs_ref HEAD) against a one-file template
@@ -23,7 +27,8 @@ writes a plot and, on a full run, the results section of docs/benchmarks.md. Med
 ratios rather than milliseconds, since machines are noisy.
 
     .venv/bin/python benchmarks/long_chats.py            # full run, a few minutes
-    .venv/bin/python benchmarks/long_chats.py --quick    # 0 and 100 exchanges, one repeat
+    .venv/bin/python benchmarks/long_chats.py --quick    # 0 and 100 exchanges, one repeat,
+                                                         # no postgres row
 """
 
 from __future__ import annotations
@@ -44,8 +49,8 @@ import urllib.request
 import warnings
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,12 +167,118 @@ def generated_variant(project: Path) -> Variant:
     )
 
 
-def build_variants(workdir: Path) -> list[Variant]:
+LANGGRAPH_BACKENDS = ("memory", "sqlite", "postgres")
+"""The template's LangGraph history backends, a row each (the default, session, is
+"generated")."""
+QUICK_BACKENDS = ("memory", "sqlite")
+"""--quick leaves out postgres: its server, render and cold start cost ~10 s more."""
+
+
+def graph_store_history(
+    project: Path, package: str, url: str, resources: ExitStack
+) -> tuple[Callable[..., None], Callable[..., int]]:
+    """Seed and count functions for a LangGraph app (history_backend memory, sqlite or
+    postgres) keeping its chats in the database `url` names.
+
+    Seeding goes through the rendered project's own store, the very one its page uses:
+    graph_page.shared_chat_store is an st.cache_resource, shared by AppTest's runs in this
+    process. A new chat (a uuid4, as the page makes) gets the messages in its transcript
+    (MessageLog.append, one transaction) and, as its graph state, what a long chat's
+    checkpoint holds: the newest messages within HISTORY_MAX_TOKENS (trimming.py's
+    latest_within_budget). The AppTest opens the chat through its link, ?chat=<id>.
+    """
+    import tomllib
+
+    settings = tomllib.loads((project / "app_settings.toml").read_text(encoding="utf-8"))
+    max_tokens = int(settings["HISTORY_MAX_TOKENS"])
+    folder = str(project.resolve())  # app.py's APP_FOLDER, part of the cached store's key
+    opened: dict[int, Any] = {}
+    """Each store opened (one per AppTest: Variant.open clears st.cache_resource), closed
+    at the end of the run, before the PostgreSQL server stops."""
+
+    @resources.callback
+    def close_stores() -> None:
+        for database in opened.values():
+            database.close()
+
+    def module(name: str) -> Any:
+        import importlib
+
+        if str(project) not in sys.path:
+            sys.path.insert(0, str(project))
+        return importlib.import_module(f"{package}.{name}")
+
+    def store() -> Any:
+        chats = module("graph_page").shared_chat_store(url, folder)
+        opened.setdefault(id(chats.database), chats.database)
+        return chats
+
+    def chat_id_of(app: AppTest) -> str:
+        value = app.query_params["chat"]
+        return value if isinstance(value, str) else value[-1]
+
+    def seed(app: AppTest, messages: list[BaseMessage]) -> None:
+        chats = store()
+        chat_id = module("chat_store").new_chat_id()
+        app.query_params["chat"] = chat_id
+        if not messages:
+            return
+        chats.database.log.append(chat_id, *messages)
+        window = module("trimming").latest_within_budget(messages, max_tokens)
+        # The graph's model is never called by update_state: none is built.
+        graph = module("graph").build_chat_graph(None, "", max_tokens, chats.database.checkpointer)
+        config = {"configurable": {"thread_id": chat_id}}
+        state = {"messages": [message.model_copy() for message in window]}  # ids are set
+        graph.update_state(config, state, as_node="model")
+
+    def stored(app: AppTest) -> int:
+        return int(store().count(chat_id_of(app)))
+
+    return seed, stored
+
+
+def langgraph_variant(project: Path, backend: str, url: str, resources: ExitStack) -> Variant:
+    """The app rendered with history_backend=backend (LangGraph), chats in `url`."""
+    package = f"bench_{backend}_chats"
+    seed, stored = graph_store_history(project, package, url, resources)
+    return Variant(
+        backend,
+        project / "app.py",
+        seed,
+        stored,
+        secrets={"LLM_PROVIDER": "openai", "OPENAI_API_KEY": API_KEY, "CHAT_HISTORY_URL": url},
+    )
+
+
+def build_variants(
+    workdir: Path, resources: ExitStack, backends: Sequence[str] = LANGGRAPH_BACKENDS
+) -> list[Variant]:
     """Every app of the tables, the baseline first: add a row here (render its project into
-    workdir with helpers.render and the answers it needs)."""
+    workdir with helpers.render and the answers it needs). resources holds what must live
+    as long as the run (the PostgreSQL server)."""
     with phase("rendering the generated app"):
         generated = render(workdir / "generated", model_provider="openai")
-    return [documented_variant(), generated_variant(generated)]
+    variants = [documented_variant(), generated_variant(generated)]
+    for backend in backends:
+        with phase(f"rendering the generated app with history_backend={backend}"):
+            project = render(
+                workdir / backend,
+                model_provider="openai",
+                history_backend=backend,
+                package_name=f"bench_{backend}_chats",
+            )
+        if backend == "memory":
+            url = "memory"
+        elif backend == "sqlite":
+            url = f"sqlite:///{workdir / 'chats.sqlite'}"  # an absolute path: sqlite:////...
+        else:
+            from postgres_server import postgres_cluster
+
+            with phase("starting a throwaway PostgreSQL server"):
+                server = resources.enter_context(postgres_cluster())
+            url = server.url
+        variants.append(langgraph_variant(project, backend, url, resources))
+    return variants
 
 
 # ---------------------------------------------------------------------------------------
@@ -638,18 +749,30 @@ def plot(results: list[ChatResult], variants: list[Variant], machine: str, path:
 
     sizes = sorted({r.exchanges for r in results})
     positions = range(len(sizes))
-    figure, axes = plt.subplots(1, 3, figsize=(11, 3.6), dpi=100)
+    figure, axes = plt.subplots(1, 3, figsize=(11, 4), dpi=100)
     panels = (
         ("Rerun (no input), ms", lambda r: r.rerun * 1000),
         ("Full turn, ms", lambda r: r.turn * 1000),
         ("Characters sent per turn", lambda r: r.chars_sent),
     )
     by_key = {(r.variant, r.exchanges): r for r in results}
+    markers = "osD^vP*X"
     for axis, (title, value) in zip(axes, panels, strict=True):
-        for variant in variants:
+        for number, variant in enumerate(variants):
             points = [value(by_key[(variant.name, size)]) for size in sizes]
             style = "--" if variant.baseline else "-"
-            axis.plot(positions, points, style, marker="o", label=variant.name)
+            # Rows that coincide (the characters sent by every generated app) stay visible:
+            # each later row is drawn thinner, with a smaller marker of its own shape, on top.
+            axis.plot(
+                positions,
+                points,
+                style,
+                marker=markers[number % len(markers)],
+                markersize=max(9 - 1.2 * number, 3),
+                linewidth=max(2.4 - 0.35 * number, 0.8),
+                label=variant.name,
+                zorder=2 + number,
+            )
         axis.set_title(title, fontsize=10)
         axis.set_yscale("log")
         axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
@@ -658,9 +781,10 @@ def plot(results: list[ChatResult], variants: list[Variant], machine: str, path:
         axis.set_xlabel("earlier exchanges", fontsize=9)
         axis.grid(True, which="major", alpha=0.3)
         axis.tick_params(labelsize=8)
-    axes[0].legend(fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8)
     figure.suptitle(f"Long chats, median of each app ({machine})", fontsize=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     plt.close(figure)
@@ -781,11 +905,23 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="JUnit XML (pytest --junitxml) or --durations=0 log of the suite",
     )
+    parser.add_argument(
+        "--backends",
+        type=lambda s: [x for x in s.split(",") if x],
+        help="LangGraph history backends with a row, e.g. memory,sqlite (default: all; "
+        "--quick: memory,sqlite). postgres starts a throwaway server from Debian's "
+        "postgresql package (about 10 s more, a cold start included); tests/test_benchmark.py "
+        "measures it in-process",
+    )
     parser.add_argument("--note", default="", help="a sentence about this run for the docs page")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write raw timings as JSON")
     options = parser.parse_args(argv)
     options.sizes = options.sizes or list(QUICK_SIZES if options.quick else FULL_SIZES)
     options.repeats = options.repeats or (1 if options.quick else 3)
+    if options.backends is None:
+        options.backends = list(QUICK_BACKENDS if options.quick else LANGGRAPH_BACKENDS)
+    if unknown := set(options.backends) - set(LANGGRAPH_BACKENDS):
+        parser.error(f"unknown --backends {', '.join(sorted(unknown))}")
     if options.plot is None and not options.quick:
         options.plot = PLOT_FILE
     options.docs = not (options.quick or options.no_docs)
@@ -805,10 +941,14 @@ def main(argv: list[str] | None = None) -> None:
         f"load average {machine['load']}",
         flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="long-chats-") as tmp, loopback_model() as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="long-chats-") as tmp,
+        loopback_model() as url,
+        ExitStack() as resources,
+    ):
         workdir = Path(tmp)
         with isolated_tools(workdir):
-            variants = build_variants(workdir)
+            variants = build_variants(workdir, resources, options.backends)
             with phase("copier copy, template and floor"):
                 renders = measure_renders(workdir, options.repeats)
         baseline = next(v.name for v in variants if v.baseline)
@@ -817,7 +957,7 @@ def main(argv: list[str] | None = None) -> None:
 
         # One turn of each app first, not counted: the first request of a process imports
         # and sets up what later ones reuse (the streaming path, the HTTP client).
-        with phase("warming up both apps in this process"):
+        with phase("warming up every app in this process"):
             for variant in variants:
                 env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": API_KEY} | variant.environment
                 with app_settings_environment(**env):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from contextlib import ExitStack
 from pathlib import Path
+from types import ModuleType
 
-from helpers import TEMPLATE_ROOT, clean_env, run, tool
+from helpers import TEMPLATE_ROOT, app_settings_environment, clean_env, render, run, tool
+from postgres_server import PostgresCluster
 
 JUNIT_REPORT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="3" time="7.5">
@@ -60,15 +65,17 @@ def test_long_chats_benchmark_runs_quick_and_prints_every_table(tmp_path: Path) 
     output = result.stdout
 
     chats = table(output, "Long chats")
+    # --quick leaves out postgres (a server of its own): the test below measures it.
+    apps = ["documented", "generated", "memory", "sqlite"]
     assert [(row[0], row[1]) for row in chats] == [
-        ("documented", "0"),
-        ("generated", "0"),
-        ("documented", "100"),
-        ("generated", "100"),
+        (app, size) for size in ("0", "100") for app in apps
     ]
     # Each turn sent the system prompt, the history and the question to the loopback model.
     assert all(int(row[4]) >= 2 and int(row[5].replace(",", "")) > 0 for row in chats)
-    assert [row[0] for row in table(output, "Cold start")] == ["documented", "generated"]
+    assert [row[0] for row in table(output, "Cold start")] == apps
+    # The seeded history reached the model through each LangGraph app's graph state.
+    at_100 = {row[0]: row[4:6] for row in chats if row[1] == "100"}
+    assert at_100["memory"] == at_100["sqlite"] == at_100["generated"]
     assert [row[0] for row in table(output, "copier copy")] == ["this", "one-file"]
     targets = table(output, "Targets of issue 13")
     assert all(row[-1] in {"pass", "FAIL", "n/a"} for row in targets)
@@ -79,3 +86,40 @@ def test_long_chats_benchmark_runs_quick_and_prints_every_table(tmp_path: Path) 
     assert (tmp_path / "plot.png").read_bytes().startswith(b"\x89PNG")
     # --quick leaves the committed results alone.
     assert (TEMPLATE_ROOT / "docs" / "benchmarks.md").read_text() == docs_page
+
+
+def benchmark_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE_ROOT / "benchmarks" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_long_chats_benchmark_measures_the_postgres_backend(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    """The postgres row, left out of --quick, measured as a full run does (in this process)."""
+    long_chats = benchmark_module("long_chats")
+    project = render(
+        tmp_path / "postgres",
+        model_provider="openai",
+        history_backend="postgres",
+        package_name="bench_postgres_chats",
+    )
+    url = postgres.create_database("long_chats")
+    with ExitStack() as resources, long_chats.loopback_model() as base_url:
+        variant = long_chats.langgraph_variant(project, "postgres", url, resources)
+        environment = {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": long_chats.API_KEY}
+        with app_settings_environment(**environment):
+            # Each raises if a turn did not store exactly two messages or a rerun asked the model.
+            empty, long = (
+                long_chats.measure_chat(variant, long_chats.exchanges(size), 1, base_url)
+                for size in (0, 100)
+            )
+
+    assert empty.messages_sent == 2  # the system prompt and the question
+    # The seeded chat's graph state reached the model: the newest turns within the budget.
+    assert long.messages_sent > 10
+    assert long.chars_sent > 10 * empty.chars_sent
