@@ -110,6 +110,12 @@ and built models (test_providers.py). Of the other sign-in sets, "oidc-memory" i
 in test_sign_in.py, "oidc-postgres"'s owners are tried on a real server in
 test_postgres_user_chats.py, and "oidc-custom" is checked by ruff and mypy."""
 
+OWN_SUITES_OF_LANGGRAPH_AND_SIGN_IN = [
+    name for name in OWN_SUITE_ANSWER_SETS if name.startswith(("backend-", "oidc"))
+]
+"""The part of OWN_SUITE_ANSWER_SETS run by test_generated_own_suites.py (the rest runs in
+test_generated_projects.py): two files, so that the suite's two workers share the work."""
+
 SERVED_ANSWER_SETS = ["defaults", "custom"]
 """The answer sets served by a real `streamlit run` in test_generated_projects.py (the browser
 tests serve "offline")."""
@@ -553,3 +559,19 @@ def generated_fakes(project: Path) -> ModuleType:
     sys.modules[spec.name] = module  # pydantic resolves the model's annotations through it
     spec.loader.exec_module(module)
     return module
+
+
+def own_tests_pass(project: Path) -> None:
+    """Run a generated project's own test suite, as its README says (`pytest`)."""
+    result = run(
+        tool("python"),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        cwd=project,
+        env=clean_env(),
+    )
+
+    assert " passed" in result.stdout and "failed" not in result.stdout

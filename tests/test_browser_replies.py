@@ -14,16 +14,13 @@ from pathlib import Path
 import pytest
 from test_browser import (  # noqa: F401 (fixtures)
     GREETING,
-    MESSAGES,
-    SCRIPT_DONE,
     browser,
     chromium,
     messages,
-    open_app,
 )
 
 from faulty_server import LONG_REPLY, LONG_REPLY_END, NORMAL_REPLY, SLOW_REPLY, FaultyServer
-from helpers import streamlit_server
+from helpers import CHAT_MESSAGES, SCRIPT_DONE, open_app, streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -66,7 +63,7 @@ def send(page, question: str) -> None:
 
 
 def wait_for_reply(page, index: int, text: str, timeout: float = 30_000) -> None:
-    page.locator(MESSAGES).nth(index).filter(has_text=text).wait_for(timeout=timeout)
+    page.locator(CHAT_MESSAGES).nth(index).filter(has_text=text).wait_for(timeout=timeout)
     page.locator(SCRIPT_DONE).wait_for(timeout=timeout)
 
 
@@ -84,7 +81,7 @@ def test_stop_mid_reply_then_ask_again_then_rerun_page_and_history_agree(
 ) -> None:
     faulty_server.switch("slow_stream")
     send(page, "first question")
-    page.locator(MESSAGES).nth(2).filter(has_text="word4").wait_for(timeout=30_000)
+    page.locator(CHAT_MESSAGES).nth(2).filter(has_text="word4").wait_for(timeout=30_000)
     page.get_by_test_id("stChatInputStopButton").click()
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
     greeting, question, partial = messages(page)
@@ -113,12 +110,12 @@ def test_stop_mid_reply_then_ask_again_then_rerun_page_and_history_agree(
 def test_question_cannot_be_sent_while_a_reply_streams(page, faulty_server: FaultyServer) -> None:
     faulty_server.switch("slow_stream")
     send(page, "first question")
-    page.locator(MESSAGES).nth(2).filter(has_text="word2").wait_for(timeout=30_000)
+    page.locator(CHAT_MESSAGES).nth(2).filter(has_text="word2").wait_for(timeout=30_000)
 
     assert page.get_by_test_id("stChatInputStopButton").is_visible()
     page.get_by_test_id("stChatInputTextArea").fill("sent mid-reply?")
     page.get_by_test_id("stChatInputTextArea").press("Enter")
-    page.locator(MESSAGES).nth(2).filter(has_text="done.").wait_for(timeout=30_000)
+    page.locator(CHAT_MESSAGES).nth(2).filter(has_text="done.").wait_for(timeout=30_000)
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
 
     assert messages(page) == [GREETING, "first question", SLOW_REPLY]
@@ -149,7 +146,7 @@ def test_remote_image_is_never_fetched_and_live_links_are_not_live(
     time.sleep(1)
 
     assert faulty_server.leaks == []
-    reply = page.locator(MESSAGES).nth(2)
+    reply = page.locator(CHAT_MESSAGES).nth(2)
     assert reply.locator("img").count() == 0
     hrefs = reply.locator("a").evaluate_all("links => links.map(link => link.href)")
     assert hrefs and not [h for h in hrefs if h.lower().startswith(("javascript:", "data:"))]
