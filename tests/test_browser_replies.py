@@ -118,7 +118,11 @@ def test_question_cannot_be_sent_while_a_reply_streams(page, faulty_server: Faul
     page.locator(CHAT_MESSAGES).nth(2).filter(has_text="done.").wait_for(timeout=30_000)
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
 
-    assert messages(page) == [GREETING, "first question", SLOW_REPLY]
+    shown = messages(page)
+    # The first reply ran to its end, whole; the question typed meanwhile is sent, if at
+    # all, only after it (Streamlit may send it once the reply's run has ended).
+    assert shown[:3] == [GREETING, "first question", SLOW_REPLY]
+    assert shown[3:4] in ([], ["sent mid-reply?"])
 
 
 def test_long_reply_completes_in_the_browser(page, faulty_server: FaultyServer) -> None:
