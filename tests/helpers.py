@@ -447,6 +447,17 @@ def two_sessions(
         yield first, second
 
 
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+"""Debian's Chromium; CHROMIUM_PATH names another installed one (e.g. Chrome on GitHub)."""
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+"""Headless Chromium as root on a closed network: no sandbox, no background connections."""
 CHAT_MESSAGES = '[data-testid="stChatMessage"]'
 """Every chat message on a page of a served app (Streamlit's test ids)."""
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'

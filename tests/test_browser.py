@@ -17,6 +17,8 @@ import pytest
 
 from helpers import (
     CHAT_MESSAGES,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
     SCRIPT_DONE,
     TEMPLATE_ROOT,
     open_app,
@@ -26,16 +28,6 @@ from helpers import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-"""Debian's Chromium; CHROMIUM_PATH names another installed one (e.g. Chrome on GitHub)."""
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GREETING = "How can I help you?"
 REPLY_END = "to talk to a real model."
 SCREENSHOT = TEMPLATE_ROOT / "docs" / "assets" / "screenshot.png"

@@ -3,27 +3,15 @@ PostgresSaver) and an OpenID Connect provider driving Streamlit's sign-in in Chr
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import free_port
+from helpers import CHROMIUM, CHROMIUM_FLAGS, SCRIPT_DONE, free_port
 from oidc_server import OidcProvider, block_outside_requests, streamlit_app_server
 from postgres_server import PostgresCluster, postgres_cluster
-
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def connect(url: str):

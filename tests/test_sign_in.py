@@ -14,28 +14,17 @@ test_generated_projects.py.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from helpers import CHAT_MESSAGES, SCRIPT_DONE, free_port
+from helpers import CHAT_MESSAGES, CHROMIUM, CHROMIUM_FLAGS, SCRIPT_DONE, free_port
 from oidc_server import OidcProvider, block_outside_requests, streamlit_app_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ALLOWED_USERS = "Alice@Example.com, @example.org"
 GREETING = "How can I help you?"
 REPLY_END = "to talk to a real model."
