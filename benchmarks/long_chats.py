@@ -181,7 +181,7 @@ def graph_store_history(
     postgres) keeping its chats in the database `url` names.
 
     Seeding goes through the rendered project's own store, the very one its page uses:
-    graph_page.shared_chat_store is an st.cache_resource, shared by AppTest's runs in this
+    chat_store.shared_chat_store is an st.cache_resource, shared by AppTest's runs in this
     process. A new chat (a uuid4, as the page makes) gets the messages in its transcript
     (MessageLog.append, one transaction) and, as its graph state, what a long chat's
     checkpoint holds: the newest messages within HISTORY_MAX_TOKENS (trimming.py's
@@ -209,7 +209,7 @@ def graph_store_history(
         return importlib.import_module(f"{package}.{name}")
 
     def store() -> Any:
-        chats = module("graph_page").shared_chat_store(url, folder)
+        chats = module("chat_store").shared_chat_store(url, folder)
         opened.setdefault(id(chats.database), chats.database)
         return chats
 
@@ -219,7 +219,7 @@ def graph_store_history(
 
     def seed(app: AppTest, messages: list[BaseMessage]) -> None:
         chats = store()
-        chat_id = module("chat_store").new_chat_id()
+        chat_id = module("chat_link").new_chat_id()
         app.query_params["chat"] = chat_id
         if not messages:
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -52,6 +53,7 @@ class ScriptedChatModel(BaseChatModel):
     """Streams its reply word by word, then a finish reason, and records what it was sent."""
 
     reply: str = "the answer"
+    seconds_per_word: float = 0.0
     received: list[list[BaseMessage]] = Field(default_factory=list)
 
     @property
@@ -71,6 +73,7 @@ class ScriptedChatModel(BaseChatModel):
         self.received.append(list(messages))
         words = self.reply.split(" ")
         for number, word in enumerate(words):
+            time.sleep(self.seconds_per_word)
             last = number == len(words) - 1
             message = AIMessageChunk(
                 content=word if number == 0 else f" {word}",
@@ -91,7 +94,7 @@ def databases() -> Iterator[list[Any]]:
 
 
 class Store:
-    """A postgres project's ChatStore and graph, driven as its page drives them."""
+    """A postgres project's ChatStore and model, driven as its page drives them."""
 
     def __init__(
         self,
@@ -102,25 +105,27 @@ class Store:
     ) -> None:
         modules = {
             name: importlib.import_module(f"{package}.{name}")
-            for name in ("chat_database", "chat_store", "graph", "reply")
+            for name in ("chat_database", "chat_link", "chat_store", "chats", "reply")
         }
         self.modules = modules
         database = modules["chat_database"].open_chat_database(url, Path.cwd())
         databases.append(database)
         self.model = model or ScriptedChatModel()
         self.store = modules["chat_store"].ChatStore(database)
-        self.graph = modules["graph"].build_chat_graph(
-            self.model, "Be brief.", 2000, database.checkpointer
-        )
+        self.assistant = modules["chats"].Assistant(self.model, "Be brief.", 2000)
 
     def new_chat(self) -> str:
-        return str(self.modules["chat_store"].new_chat_id())
+        return str(self.modules["chat_link"].new_chat_id())
 
     def ask(self, chat_id: str, question: str) -> str:
-        reply = self.modules["reply"].Reply()
-        chunks = self.store.stream_reply(self.graph, chat_id, question)
-        self.modules["reply"].read_reply(chunks, reply, timeout_seconds=60, draw=lambda _: None)
-        self.store.keep_turn(chat_id, question, reply)
+        reply_module = self.modules["reply"]
+        reply = reply_module.Reply()
+        with self.store.take_turn(chat_id, 60, wait=lambda: time.sleep(0.05)):
+            chunks = self.store.stream_reply(
+                chat_id, question, self.assistant, reply_module.HangUp()
+            )
+            reply_module.read_reply(chunks, reply, timeout_seconds=60, draw=lambda _: None)
+            self.store.keep_turn(chat_id, question, reply)
         return str(reply.text)
 
 
@@ -173,7 +178,30 @@ def test_delete_removes_the_chat(
     assert list(databases[0].checkpointer.list(config)) == []
 
 
-def test_two_tabs_on_one_chat_never_drop_or_reorder_a_message(
+def test_two_replicas_asking_in_one_chat_at_once_answer_one_after_the_other(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    model = ScriptedChatModel(reply="one two three four", seconds_per_word=0.05)
+    replicas = [Store(postgres.url, databases, model) for _ in range(2)]  # a pool each
+    chat_id = replicas[0].new_chat()
+    tabs = [
+        threading.Thread(target=replica.ask, args=(chat_id, f"via replica {number}"))
+        for number, replica in enumerate(replicas)
+    ]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join()
+
+    stored = texts(replicas[1].store.recent(chat_id, 10))
+    first, second = stored[0], stored[2]
+    assert sorted([first, second]) == ["via replica 0", "via replica 1"]
+    assert stored == [first, "one two three four", second, "one two three four"]
+    # The second turn's model call saw the first turn: the graph's memory misses neither.
+    assert texts(model.received[1][1:]) == [first, "one two three four", second]
+
+
+def test_appends_from_two_tabs_never_drop_or_reorder_a_message(
     app: ModuleType, postgres: PostgresCluster, databases: list[Any]
 ) -> None:
     chats = Store(postgres.url, databases, None)

@@ -1,4 +1,4 @@
-"""How a turn is stored: the one storage contract of every history wiring.
+"""How a turn is stored: the one storage contract of both wirings (see chats.py).
 
 How a streamed reply ended is decided in reply.py (`Reply`, `Outcome`, `finish_reason`);
 this module only turns a turn into the messages kept for it:
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from .reply import NOTICES, Outcome, Reply
+from .reply import NOTICES, UNFINISHED, Outcome, Reply, unfinished_message
 
-UNFINISHED = "unfinished"
-"""response_metadata key of a stored reply that did not finish; its value is an Outcome."""
 UNANSWERED_BECAUSE = "unanswered_because"
 """response_metadata key of a stored question that got no reply: the explanation shown."""
+STOPPED_BEFORE_ANY_TEXT = "You stopped this reply before any text arrived."
 
 
 def stored_turn(question: str, reply: Reply, failure: str | None = None) -> list[BaseMessage]:
@@ -30,10 +29,10 @@ def stored_turn(question: str, reply: Reply, failure: str | None = None) -> list
         answer = AIMessage(content=reply.text, response_metadata=metadata)
         return [HumanMessage(content=question), answer]
     if failure is None and reply.outcome is not None and reply.text.strip():
-        outcome = {UNFINISHED: str(reply.outcome)}
-        unfinished = AIMessage(content=reply.text, response_metadata=outcome)
-        return [HumanMessage(content=question), unfinished]
+        return [HumanMessage(content=question), unfinished_message(reply.text, reply.outcome)]
     explanation = failure or reply.notice or NOTICES[Outcome.CUT_OFF]
+    if reply.outcome is Outcome.STOPPED and failure is None:
+        explanation = STOPPED_BEFORE_ANY_TEXT
     return [HumanMessage(content=question, response_metadata={UNANSWERED_BECAUSE: explanation})]
 
 
