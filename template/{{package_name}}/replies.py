@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from .reply import NOTICES, UNFINISHED, Outcome, Reply, unfinished_message
+from .reply import NOTICES, Outcome, Reply, unfinished_message
 
 UNANSWERED_BECAUSE = "unanswered_because"
 """response_metadata key of a stored question that got no reply: the explanation shown."""
@@ -41,16 +41,3 @@ def unanswered_because(message: BaseMessage) -> str | None:
     explanation = message.response_metadata.get(UNANSWERED_BECAUSE)
     return str(explanation) if explanation else None
 
-
-def unfinished_reply(message: BaseMessage) -> Reply | None:
-    """A stored reply that did not finish, as a Reply with its outcome; None for a whole one."""
-    outcome = message.response_metadata.get(UNFINISHED)
-    if not outcome:
-        return None
-    try:
-        ending = Outcome(outcome)
-    except ValueError:  # written by another version of the app
-        ending = Outcome.CUT_OFF
-    reply = Reply(text=message.text)
-    reply.end(ending)
-    return reply
