@@ -1,6 +1,7 @@
 """Two replicas of a `postgres` app on one database, driven in headless Chromium: a chat
 begun on the first continues on the second through the same link, and a reload on the
-first shows every turn of both, in order.
+first shows every turn of both, in order; two tabs, one on each replica, asking in one
+chat at the same moment are answered one after the other, neither turn lost.
 
 Two `streamlit run` servers on two loopback ports share the throwaway PostgreSQL cluster
 (tests/conftest_servers.py); the offline model answers.
@@ -8,8 +9,10 @@ Two `streamlit run` servers on two loopback ports share the throwaway PostgreSQL
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from test_browser import GREETING, ask, browser, chromium, messages  # noqa: F401 (fixtures)
+from test_browser import GREETING, REPLY_END, ask, browser, chromium, messages  # noqa: F401 (fixtures)
 
 from helpers import CHAT_MESSAGES, SCRIPT_DONE, open_app, streamlit_server
 from postgres_server import PostgresCluster
@@ -17,40 +20,56 @@ from postgres_server import PostgresCluster
 pytestmark = pytest.mark.browser
 
 
-def test_a_chat_continues_on_another_replica_and_a_reload_shows_every_turn(
-    rendered,
-    postgres: PostgresCluster,
-    browser,  # noqa: F811 (the fixture imported from test_browser)
-) -> None:
-    project = rendered("backend-postgres")
-    database = postgres.create_database("replicas")
+@pytest.fixture(scope="module")
+def replicas(rendered, postgres_server: PostgresCluster) -> Iterator[tuple[str, str]]:
+    """The addresses of two `streamlit run` servers of one project on one database."""
+    postgres_server.start()
+    database = postgres_server.create_database("replicas")
     settings = {"LLM_PROVIDER": "offline", "CHAT_HISTORY_URL": database}
+    project = rendered("backend-postgres")
     with (
         streamlit_server(project, **settings) as first,
         streamlit_server(project, **settings) as second,
     ):
-        contexts = [browser.new_context(), browser.new_context()]
-        try:
-            on_first = contexts[0].new_page()
-            open_app(on_first, first)
-            ask(on_first, "asked on the first replica")
-            on_first.wait_for_url("**chat=*", timeout=30_000)
-            link = on_first.url.split("?", 1)[1]
-            assert first != second
+        assert first != second
+        yield first, second
 
-            on_second = contexts[1].new_page()
-            open_app(on_second, f"{second}?{link}")
-            on_second.locator(CHAT_MESSAGES).nth(2).wait_for(timeout=30_000)
-            continued = messages(on_second)
-            ask(on_second, "asked on the second replica")
 
-            on_first.reload()
-            on_first.locator(CHAT_MESSAGES).nth(4).wait_for(timeout=30_000)
-            on_first.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-            reloaded = messages(on_first)
-        finally:
-            for context in contexts:
-                context.close()
+@pytest.fixture
+def two_tabs(browser) -> Iterator[tuple]:  # noqa: F811 (the fixture imported from test_browser)
+    """Two tabs in two browser sessions."""
+    contexts = [browser.new_context(), browser.new_context()]
+    try:
+        yield contexts[0].new_page(), contexts[1].new_page()
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def link_of(page) -> str:
+    """The page's chat link: its query string, ?chat=<id>."""
+    page.wait_for_url("**chat=*", timeout=30_000)
+    return page.url.split("?", 1)[1]
+
+
+def test_a_chat_continues_on_another_replica_and_a_reload_shows_every_turn(
+    replicas: tuple[str, str], two_tabs: tuple
+) -> None:
+    first, second = replicas
+    on_first, on_second = two_tabs
+    open_app(on_first, first)
+    ask(on_first, "asked on the first replica")
+    link = link_of(on_first)
+
+    open_app(on_second, f"{second}?{link}")
+    on_second.locator(CHAT_MESSAGES).nth(2).wait_for(timeout=30_000)
+    continued = messages(on_second)
+    ask(on_second, "asked on the second replica")
+
+    on_first.reload()
+    on_first.locator(CHAT_MESSAGES).nth(4).wait_for(timeout=30_000)
+    on_first.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+    reloaded = messages(on_first)
 
     assert continued[:2] == [GREETING, "asked on the first replica"] and len(continued) == 3
     assert reloaded[1] == "asked on the first replica"
@@ -59,3 +78,39 @@ def test_a_chat_continues_on_another_replica_and_a_reload_shows_every_turn(
     assert reloaded[4].startswith("You said: asked on the second replica")
     assert "and 2 earlier messages" in reloaded[4]
     assert len(reloaded) == 5
+
+
+def test_two_tabs_asking_in_one_chat_at_once_are_answered_one_after_the_other(
+    replicas: tuple[str, str], two_tabs: tuple
+) -> None:
+    first, second = replicas
+    on_first, on_second = two_tabs
+    open_app(on_first, first)
+    ask(on_first, "the first question")
+    link = link_of(on_first)
+    open_app(on_second, f"{second}?{link}")
+    on_second.locator(CHAT_MESSAGES).nth(2).wait_for(timeout=30_000)
+
+    boxes = [page.get_by_test_id("stChatInputTextArea") for page in two_tabs]
+    for box, tab in zip(boxes, ("left", "right"), strict=True):
+        box.fill(f"at once from the {tab} tab")
+    for box in boxes:
+        box.press("Enter")  # the second while the first is being answered
+    for page in two_tabs:
+        page.locator(CHAT_MESSAGES).nth(4).filter(has_text=REPLY_END).wait_for(timeout=60_000)
+        page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+    on_first.reload()
+    on_first.locator(CHAT_MESSAGES).nth(6).wait_for(timeout=30_000)
+    on_first.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+    reloaded = messages(on_first)
+
+    assert len(reloaded) == 7
+    assert sorted([reloaded[3], reloaded[5]]) == [
+        "at once from the left tab",
+        "at once from the right tab",
+    ]
+    assert reloaded[4].startswith(f"You said: {reloaded[3]}")
+    assert reloaded[6].startswith(f"You said: {reloaded[5]}")
+    # Each turn was answered knowing every turn before it: none is missing from memory.
+    assert "and 2 earlier messages" in reloaded[4]
+    assert "and 4 earlier messages" in reloaded[6]

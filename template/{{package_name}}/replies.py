@@ -40,4 +40,3 @@ def unanswered_because(message: BaseMessage) -> str | None:
     """Why a stored question got no reply, or None if it got one."""
     explanation = message.response_metadata.get(UNANSWERED_BECAUSE)
     return str(explanation) if explanation else None
-
