@@ -8,13 +8,15 @@ process by Streamlit's AppTest on the offline model; a restart is a new Python p
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import app_settings_environment, app_test, clean_env, run, tool
+from helpers import app_settings_environment, app_test, clean_env, package_file, run, tool
 from postgres_server import PostgresCluster
 
 RELOAD_SCRIPT = """
@@ -173,6 +175,38 @@ def test_postgres_url_is_never_written_to_app_settings(rendered) -> None:
     assert "# CHAT_HISTORY_URL" in settings
     assert "# CHAT_HISTORY_URL" in (project / ".streamlit" / "secrets.toml.example").read_text()
     assert "# CHAT_HISTORY_URL" in (project / ".env.example").read_text()
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    """The lines that differ between two texts, each with its - or + sign."""
+    diff = difflib.ndiff(before.splitlines(), after.splitlines())
+    return [line for line in diff if line[:1] in "-+"]
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
+def test_one_page_serves_both_wirings(rendered, backend: str) -> None:
+    session, langgraph = rendered("defaults"), rendered(f"backend-{backend}")
+
+    page = [package_file(project, "page.py").read_text() for project in (session, langgraph)]
+    app = [(project / "app.py").read_text() for project in (session, langgraph)]
+
+    # page.py differs only in which implementation of chats.py's interface it opens...
+    assert sorted(changed_lines(*page)) == [
+        "+ from .chat_store import open_chat_store as open_chats",
+        "- from .session_chats import open_session_chats as open_chats",
+    ]
+    # ...and app.py draws the page with the same calls, one after the other.
+    assert flow(app[0]) == flow(app[1])
+    assert "hide_known_deprecations()" in app[0]  # before LangChain's community package
+
+
+def flow(app: str) -> list[str]:
+    """The calls of app.py that draw the page, comments left out."""
+    return [
+        line.split("  #")[0].strip()
+        for line in app.splitlines()
+        if re.search(r"\b(page|chat_link)\.\w+\(", line)
+    ]
 
 
 def test_langgraph_projects_use_no_deprecated_wiring(rendered) -> None:
