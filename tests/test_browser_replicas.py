@@ -52,45 +52,47 @@ def link_of(page) -> str:
     return page.url.split("?", 1)[1]
 
 
+def one_chat_in_both_tabs(replicas: tuple[str, str], two_tabs: tuple, question: str) -> None:
+    """Ask in the first tab, on the first replica; open that chat's link in the second
+    tab, on the second replica."""
+    (first, second), (on_first, on_second) = replicas, two_tabs
+    open_app(on_first, first)
+    ask(on_first, question)
+    open_app(on_second, f"{second}?{link_of(on_first)}")
+    on_second.locator(CHAT_MESSAGES).nth(2).wait_for(timeout=30_000)
+
+
+def reloaded(page, count: int) -> list[str]:
+    """The page's messages after a reload, once the first `count` are drawn."""
+    page.reload()
+    page.locator(CHAT_MESSAGES).nth(count - 1).wait_for(timeout=30_000)
+    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+    return messages(page)
+
+
 def test_a_chat_continues_on_another_replica_and_a_reload_shows_every_turn(
     replicas: tuple[str, str], two_tabs: tuple
 ) -> None:
-    first, second = replicas
     on_first, on_second = two_tabs
-    open_app(on_first, first)
-    ask(on_first, "asked on the first replica")
-    link = link_of(on_first)
-
-    open_app(on_second, f"{second}?{link}")
-    on_second.locator(CHAT_MESSAGES).nth(2).wait_for(timeout=30_000)
+    one_chat_in_both_tabs(replicas, two_tabs, "asked on the first replica")
     continued = messages(on_second)
     ask(on_second, "asked on the second replica")
 
-    on_first.reload()
-    on_first.locator(CHAT_MESSAGES).nth(4).wait_for(timeout=30_000)
-    on_first.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-    reloaded = messages(on_first)
+    reloaded_first = reloaded(on_first, 5)
 
     assert continued[:2] == [GREETING, "asked on the first replica"] and len(continued) == 3
-    assert reloaded[1] == "asked on the first replica"
-    assert reloaded[2].startswith("You said: asked on the first replica")
-    assert reloaded[3] == "asked on the second replica"
-    assert reloaded[4].startswith("You said: asked on the second replica")
-    assert "and 2 earlier messages" in reloaded[4]
-    assert len(reloaded) == 5
+    assert reloaded_first[1] == "asked on the first replica"
+    assert reloaded_first[2].startswith("You said: asked on the first replica")
+    assert reloaded_first[3] == "asked on the second replica"
+    assert reloaded_first[4].startswith("You said: asked on the second replica")
+    assert "and 2 earlier messages" in reloaded_first[4]
+    assert len(reloaded_first) == 5
 
 
 def test_two_tabs_asking_in_one_chat_at_once_are_answered_one_after_the_other(
     replicas: tuple[str, str], two_tabs: tuple
 ) -> None:
-    first, second = replicas
-    on_first, on_second = two_tabs
-    open_app(on_first, first)
-    ask(on_first, "the first question")
-    link = link_of(on_first)
-    open_app(on_second, f"{second}?{link}")
-    on_second.locator(CHAT_MESSAGES).nth(2).wait_for(timeout=30_000)
-
+    one_chat_in_both_tabs(replicas, two_tabs, "the first question")
     boxes = [page.get_by_test_id("stChatInputTextArea") for page in two_tabs]
     for box, tab in zip(boxes, ("left", "right"), strict=True):
         box.fill(f"at once from the {tab} tab")
@@ -99,18 +101,15 @@ def test_two_tabs_asking_in_one_chat_at_once_are_answered_one_after_the_other(
     for page in two_tabs:
         page.locator(CHAT_MESSAGES).nth(4).filter(has_text=REPLY_END).wait_for(timeout=60_000)
         page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-    on_first.reload()
-    on_first.locator(CHAT_MESSAGES).nth(6).wait_for(timeout=30_000)
-    on_first.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-    reloaded = messages(on_first)
+    shown = reloaded(two_tabs[0], 7)
 
-    assert len(reloaded) == 7
-    assert sorted([reloaded[3], reloaded[5]]) == [
+    assert len(shown) == 7
+    assert sorted([shown[3], shown[5]]) == [
         "at once from the left tab",
         "at once from the right tab",
     ]
-    assert reloaded[4].startswith(f"You said: {reloaded[3]}")
-    assert reloaded[6].startswith(f"You said: {reloaded[5]}")
+    assert shown[4].startswith(f"You said: {shown[3]}")
+    assert shown[6].startswith(f"You said: {shown[5]}")
     # Each turn was answered knowing every turn before it: none is missing from memory.
-    assert "and 2 earlier messages" in reloaded[4]
-    assert "and 4 earlier messages" in reloaded[6]
+    assert "and 2 earlier messages" in shown[4]
+    assert "and 4 earlier messages" in shown[6]
