@@ -48,12 +48,22 @@ HOSTILE_SYSTEM_PROMPT = (
     'Reply in JSON like {"a": [1, 2]}.\n'
 )
 
+PACKAGE_NAME_MAX_LENGTH = 50
+"""The longest package name copier.yml accepts (and derives from a long project name)."""
+
+
+def longest_package_name(start: str) -> str:
+    """A package name that begins with `start` and is as long as copier.yml allows, so that
+    the generated lines importing it are checked by ruff at their longest."""
+    return f"{start}_{'x' * PACKAGE_NAME_MAX_LENGTH}"[:PACKAGE_NAME_MAX_LENGTH]
+
+
 ANSWER_SETS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "offline": {"model_provider": "offline"},
     "custom": {
         "project_name": "Ünïcode Support Bot",
-        "package_name": "support_bot",
+        "package_name": longest_package_name("support_bot"),
         "session_key": "chat_history",
         "python_version": "3.13",
         "temperature": 0.0,
@@ -69,13 +79,13 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
 }
 ANSWER_SETS["oidc-custom"] = ANSWER_SETS["custom"] | {
     "authentication": "oidc",
-    "package_name": "signed_in_support_bot",
+    "package_name": longest_package_name("signed_in_support_bot"),
 }
 ANSWER_SETS |= {
     f"oidc-{name}": {
         "authentication": "oidc",
         "history_backend": name,
-        "package_name": f"signed_in_{name}_chats",
+        "package_name": longest_package_name(f"signed_in_{name}_chats"),
     }
     for name in ("memory", "sqlite", "postgres")
 }

@@ -139,7 +139,7 @@ REJECTED_ANSWERS = [  # the validators of copier.yml (copier checks choices and 
         'must be a number from 0 (focused) to 2 (creative), such as 0.7; got "warm"',
     ),
     bad("temperature", "1e9", 'such as 0.7; got "1e9"'),
-    bad("package_name", "p" * 101, "The package name must be at most 100 characters"),
+    bad("package_name", "p" * 51, "The package name must be at most 50 characters"),
     bad("history_max_tokens", 10, "The history budget must be at least 100 tokens, got 10"),
     bad("system_prompt", "  \n", "The system prompt must not be empty"),
     bad("system_prompt", "nul\x00", "must not contain control characters"),
