@@ -19,12 +19,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from langchain_core.messages import AIMessage, HumanMessage
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path.insert(0, str(TESTS))
-from test_postgres_chat_store import SIXTY_WORDS, ScriptedChatModel, Store  # noqa: E402
+from test_postgres_chat_store import (  # noqa: E402
+    SIXTY_WORDS,
+    ScriptedChatModel,
+    Store,
+    database_bytes,
+)
 
 from helpers import render  # noqa: E402
 from postgres_server import postgres_cluster  # noqa: E402
@@ -46,7 +50,7 @@ class Chats(Store):
 
     def __init__(self, url: str, package: str) -> None:
         self.opened: list[Any] = []
-        super().__init__(url, self.opened, ScriptedChatModel(reply=SIXTY_WORDS), package)
+        super().__init__(url, self.opened, ScriptedChatModel(replies=[SIXTY_WORDS]), package)
 
     def close(self) -> None:
         for database in self.opened:
@@ -57,17 +61,6 @@ def sqlite_bytes(path: Path) -> int:
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
-
-
-def postgres_bytes(url: str) -> int:
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("VACUUM")
-        (size,) = connection.execute(
-            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind = 'r'"
-        ).fetchone() or (0,)
-    return int(size)
 
 
 def growth(url: str, package: str, exchanges: int, measure: Any) -> int:
@@ -122,7 +115,7 @@ def main() -> None:
                         measure = functools.partial(sqlite_bytes, path)
                     else:
                         url = server.create_database(f"growth_{exchanges}")
-                        measure = functools.partial(postgres_bytes, url)
+                        measure = functools.partial(database_bytes, url)
                     sizes.append(growth(url, package, exchanges, measure))
                 ratio = sizes[1] / sizes[0]
                 print(f"{backend}: {sizes[0]:,} bytes at 100 exchanges, {sizes[1]:,} at 300, "

@@ -12,7 +12,6 @@ from the last chunk sent until the whole reply was visible, and the server's pea
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -23,18 +22,17 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TEMPLATE_ROOT / "tests"))
 
 from faulty_server import LONG_REPLY, LONG_REPLY_END, FaultyServer  # noqa: E402
-from helpers import clean_env, free_port, render, tool, wait_for_health  # noqa: E402
+from helpers import (  # noqa: E402
+    CHAT_MESSAGES,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    clean_env,
+    free_port,
+    render,
+    tool,
+    wait_for_health,
+)
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-MESSAGES = '[data-testid="stChatMessage"]'
 SHOWN_TEXT = """() => {
     const replies = document.querySelectorAll('[data-testid="stChatMessage"]');
     return replies.length > 2 ? replies[2].innerText : "";
@@ -70,11 +68,11 @@ def measure(project: Path, wait_seconds: float) -> None:
             wait_for_health(f"http://127.0.0.1:{port}/_stcore/health")
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=FLAGS
+                    executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
                 )
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{port}/")
-                page.locator(MESSAGES).first.wait_for(timeout=30_000)
+                page.locator(CHAT_MESSAGES).first.wait_for(timeout=30_000)
                 box = page.get_by_test_id("stChatInputTextArea")
                 box.fill("Write a very long answer")
                 asked = time.monotonic()

@@ -4,9 +4,11 @@
 - `postgres` (function): the same cluster, started again if an earlier test left it stopped.
   A test may `postgres.stop()` and `postgres.start()` it (same port, same data).
 - `oidc_provider` (session): a real OpenID Connect provider (oidc-provider-mock).
+- `browser` (module): Debian's headless Chromium, driven by Playwright (which never
+  downloads a browser here).
 
-Outside CI, a missing PostgreSQL server skips the tests that need it, with the reason;
-with CI set, it fails them: CI must never pass by skipping.
+Outside CI, a missing PostgreSQL server or Chromium skips the tests that need it, with
+the reason; with CI set, it fails them: CI must never pass by skipping.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import ExitStack
 
 import pytest
 
+from helpers import CHROMIUM, CHROMIUM_FLAGS
 from oidc_server import OidcProvider, oidc_provider_server
 from postgres_server import PostgresCluster, PostgresUnavailable, postgres_cluster
 
@@ -53,3 +56,21 @@ def oidc_provider() -> Iterator[OidcProvider]:
     `.set_user(sub, **claims)`, `.auth_secrets(...)`, `.sign_in(page, sub)`."""
     with oidc_provider_server() as provider:
         yield provider
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Headless Chromium (Debian's /usr/bin/chromium) for the module's tests."""
+    if not CHROMIUM.exists():
+        skip_or_fail(
+            f"{CHROMIUM} is missing: install Debian's Chromium with "
+            "`apt-get update && apt-get install -y chromium` (never a downloaded browser)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()

@@ -534,28 +534,39 @@ def ask_configured_chain(package: ModuleType, model: Any, question: str) -> Any:
     return chain.invoke({"question": question}, config={"configurable": {"session_id": "test"}})
 
 
+LOOPBACK_NOT_PROXIED = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+
+
 @contextmanager
 def streamlit_server(
-    project: Path, output: list[str] | None = None, **environment: str
+    project: Path,
+    output: list[str] | None = None,
+    *,
+    port: int | None = None,
+    script: str = "app.py",
+    **environment: str,
 ) -> Iterator[str]:
-    """Serve a generated project with a real `streamlit run` on a free loopback port.
+    """Serve a generated project (or another script) with a real `streamlit run` on a
+    loopback port: a free one, or `port` when the app must know it beforehand (a sign-in
+    redirect URI names it).
 
     Yields the app's URL once its health endpoint answers; on exit, stops the server and
     fails if it logged a traceback. What the server printed is appended to `output`.
     """
-    port = free_port()
+    port = port or free_port()
     server = subprocess.Popen(
         [
             tool("streamlit"),
             "run",
-            "app.py",
+            script,
             "--server.headless=true",
             "--server.address=127.0.0.1",
             f"--server.port={port}",
             "--browser.gatherUsageStats=false",
         ],
         cwd=project,
-        env=clean_env(**environment),
+        # The app's own calls to servers on this machine (a sign-in provider) go direct.
+        env=clean_env(**(LOOPBACK_NOT_PROXIED | environment)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -569,6 +580,12 @@ def streamlit_server(
         if output is not None:
             output.append(printed)
     assert "Traceback" not in printed, printed
+
+
+def template_fakes() -> ModuleType:
+    """The fake chat models of tests/fakes.py, as every generated project has it (the
+    template's file, copied verbatim): no project needs rendering first."""
+    return generated_fakes(TEMPLATE_ROOT / "template")
 
 
 def generated_fakes(project: Path) -> ModuleType:

@@ -7,9 +7,8 @@ and any redirect URI. Its login form takes a subject (`sub`); the claims of that
 whatever was last PUT to /users/<sub> (without that: only {"email": sub}).
 
 Streamlit's side: `auth_secrets()` writes the `[auth]` section of .streamlit/secrets.toml
-for an app served on a known port, and `streamlit_app_server()` serves such an app with a
-real `streamlit run` on that port (the redirect URI names the port, so it is chosen before
-the server starts).
+for an app served on a known port (`helpers.streamlit_server(..., port=...)` serves it:
+the redirect URI names the port, so it is chosen before the server starts).
 """
 
 from __future__ import annotations
@@ -17,17 +16,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-from helpers import clean_env, tool, wait_for_health
 
 LOOPBACK_ONLY = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])[a-z]+://")
 """Any URL that is not on this machine (the provider's pages link a CSS file on a CDN)."""
@@ -123,34 +118,3 @@ def oidc_provider_server(**options: Any) -> Iterator[OidcProvider]:
 def block_outside_requests(context: Any) -> None:
     """Make a Playwright browser context fail fast on any URL not on this machine."""
     context.route(LOOPBACK_ONLY, lambda route: route.abort())
-
-
-@contextmanager
-def streamlit_app_server(
-    app_dir: Path, port: int, script: str = "app.py", **environment: str
-) -> Iterator[str]:
-    """`streamlit run` of app_dir/script on a given 127.0.0.1 port (its redirect URI names
-    the port); yields the app URL once healthy, stops it and fails on a logged traceback."""
-    server = subprocess.Popen(
-        [
-            tool("streamlit"),
-            "run",
-            script,
-            "--server.headless=true",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=app_dir,
-        env=clean_env(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost") | environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert wait_for_health(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert "Traceback" not in output, output

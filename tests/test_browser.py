@@ -17,8 +17,6 @@ import pytest
 
 from helpers import (
     CHAT_MESSAGES,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     SCRIPT_DONE,
     TEMPLATE_ROOT,
     open_app,
@@ -34,35 +32,10 @@ SCREENSHOT = TEMPLATE_ROOT / "docs" / "assets" / "screenshot.png"
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        message = (
-            f"{CHROMIUM} is missing: install Debian's Chromium with "
-            "`apt-get update && apt-get install -y chromium` (never a downloaded browser)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
 def app_url(rendered) -> Iterator[str]:
     """The offline project served by `streamlit run` on a free loopback port."""
     with streamlit_server(rendered("offline"), LLM_PROVIDER="offline") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

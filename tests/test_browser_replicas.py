@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from test_browser import GREETING, REPLY_END, ask, browser, chromium, messages  # noqa: F401 (fixtures)
+from test_browser import GREETING, REPLY_END, ask, messages
 
 from helpers import CHAT_MESSAGES, SCRIPT_DONE, open_app, streamlit_server
 from postgres_server import PostgresCluster
@@ -36,7 +36,7 @@ def replicas(rendered, postgres_server: PostgresCluster) -> Iterator[tuple[str, 
 
 
 @pytest.fixture
-def two_tabs(browser) -> Iterator[tuple]:  # noqa: F811 (the fixture imported from test_browser)
+def two_tabs(browser) -> Iterator[tuple]:
     """Two tabs in two browser sessions."""
     contexts = [browser.new_context(), browser.new_context()]
     try:

@@ -12,12 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import (  # noqa: F401 (fixtures)
-    GREETING,
-    browser,
-    chromium,
-    messages,
-)
+from test_browser import GREETING, messages
 
 from faulty_server import LONG_REPLY, LONG_REPLY_END, NORMAL_REPLY, SLOW_REPLY, FaultyServer
 from helpers import CHAT_MESSAGES, SCRIPT_DONE, open_app, streamlit_server
@@ -48,7 +43,7 @@ def app_url(rendered, faulty_server: FaultyServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser, app_url: str):  # noqa: F811
+def page(browser, app_url: str):
     context = browser.new_context(viewport={"width": 1000, "height": 700})
     page = context.new_page()
     open_app(page, app_url)
@@ -159,7 +154,7 @@ def test_remote_image_is_never_fetched_and_live_links_are_not_live(
 
 def test_streamlit_run_prints_no_known_deprecation_warning(
     rendered,
-    browser,  # noqa: F811
+    browser,
 ) -> None:
     printed: list[str] = []
     with streamlit_server(rendered("offline"), output=printed, LLM_PROVIDER="offline") as url:

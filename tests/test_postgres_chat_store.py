@@ -8,7 +8,6 @@ without Debian's postgresql package skips.
 from __future__ import annotations
 
 import importlib
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,18 +17,16 @@ from typing import Any
 
 import psycopg
 import pytest
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.language_models.chat_models import generate_from_stream
-from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from pydantic import Field
+from langchain_core.messages import BaseMessage, HumanMessage
 
-from helpers import ANSWER_SETS, render
+from helpers import ANSWER_SETS, imported, render, template_fakes
 from postgres_server import PostgresCluster
 
 SIXTY_WORDS = " ".join(f"word{n}" for n in range(60))
 PACKAGE = "postgres_store_chats"
+ScriptedChatModel = template_fakes().ScriptedChatModel
+"""Streams its replies word by word, then a finish reason, and records what it was sent."""
 
 
 @pytest.fixture(scope="module")
@@ -37,52 +34,13 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The package of a rendered postgres project, imported into this process."""
     answers = ANSWER_SETS["backend-postgres"] | {"package_name": PACKAGE}
     project = render(tmp_path_factory.mktemp("postgres-store"), **answers)
-    sys.path.insert(0, str(project))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(project))
+    with imported(project) as package:
+        yield package
 
 
 @pytest.fixture(scope="module")
 def chat_database(app: ModuleType) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.chat_database")
-
-
-class ScriptedChatModel(BaseChatModel):
-    """Streams its reply word by word, then a finish reason, and records what it was sent."""
-
-    reply: str = "the answer"
-    seconds_per_word: float = 0.0
-    received: list[list[BaseMessage]] = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
-        return generate_from_stream(self._stream(messages, *args, **kwargs))
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        self.received.append(list(messages))
-        words = self.reply.split(" ")
-        for number, word in enumerate(words):
-            time.sleep(self.seconds_per_word)
-            last = number == len(words) - 1
-            message = AIMessageChunk(
-                content=word if number == 0 else f" {word}",
-                response_metadata={"finish_reason": "stop"} if last else {},
-            )
-            chunk = ChatGenerationChunk(message=message)
-            if run_manager:
-                run_manager.on_llm_new_token(message.text, chunk=chunk)
-            yield chunk
 
 
 @pytest.fixture
@@ -181,7 +139,7 @@ def test_delete_removes_the_chat(
 def test_two_replicas_asking_in_one_chat_at_once_answer_one_after_the_other(
     app: ModuleType, postgres: PostgresCluster, databases: list[Any]
 ) -> None:
-    model = ScriptedChatModel(reply="one two three four", seconds_per_word=0.05)
+    model = ScriptedChatModel(replies=["one two three four"], seconds_per_word=0.05)
     replicas = [Store(postgres.url, databases, model) for _ in range(2)]  # a pool each
     chat_id = replicas[0].new_chat()
     tabs = [
@@ -276,10 +234,15 @@ def test_store_recovers_once_the_database_is_back(
 def stored_bytes(postgres: PostgresCluster, exchanges: int, databases: list[Any]) -> int:
     """Bytes of every table of a fresh database holding one chat of that many exchanges."""
     url = postgres.create_database(f"growth_{exchanges}")
-    chats = Store(url, databases, ScriptedChatModel(reply=SIXTY_WORDS))
+    chats = Store(url, databases, ScriptedChatModel(replies=[SIXTY_WORDS]))
     chat_id = chats.new_chat()
     for number in range(exchanges):
         chats.ask(chat_id, f"question {number}: {SIXTY_WORDS}")
+    return database_bytes(url)
+
+
+def database_bytes(url: str) -> int:
+    """Bytes of every table of the database (the benchmark measures with it too)."""
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("VACUUM")  # what autovacuum does in the background
         (size,) = connection.execute(

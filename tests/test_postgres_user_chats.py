@@ -9,7 +9,6 @@ PostgreSQL owners are tried alone: claims, lists, deletes, a restart and racing 
 from __future__ import annotations
 
 import importlib
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from helpers import ANSWER_SETS, render
+from helpers import ANSWER_SETS, imported, render
 from postgres_server import PostgresCluster
 
 PACKAGE = ANSWER_SETS["oidc-postgres"]["package_name"]
@@ -29,13 +28,8 @@ PACKAGE = ANSWER_SETS["oidc-postgres"]["package_name"]
 def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The package of a rendered oidc + postgres project, imported into this process."""
     project = render(tmp_path_factory.mktemp("oidc-postgres"), **ANSWER_SETS["oidc-postgres"])
-    sys.path.insert(0, str(project))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(project))
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(f"{PACKAGE}.")]:
-            del sys.modules[name]
+    with imported(project) as package:
+        yield package
 
 
 @pytest.fixture

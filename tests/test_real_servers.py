@@ -4,13 +4,12 @@ PostgresSaver) and an OpenID Connect provider driving Streamlit's sign-in in Chr
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import CHROMIUM, CHROMIUM_FLAGS, SCRIPT_DONE, free_port
-from oidc_server import OidcProvider, block_outside_requests, streamlit_app_server
+from helpers import SCRIPT_DONE, free_port, streamlit_server
+from oidc_server import OidcProvider, block_outside_requests
 from postgres_server import PostgresCluster, postgres_cluster
 
 
@@ -124,24 +123,6 @@ else:
 """
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        from conftest_servers import skip_or_fail
-
-        skip_or_fail(
-            f"{CHROMIUM} is missing: install Debian's Chromium (`apt-get install chromium`)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
-
-
 def shown_text(page) -> list[str]:
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
     return [text.strip() for text in page.get_by_test_id("stText").all_inner_texts()]
@@ -158,7 +139,7 @@ def test_streamlit_sign_in_and_out_with_the_real_provider(
     (tmp_path / ".streamlit" / "secrets.toml").write_text(oidc_provider.auth_secrets(app_url))
 
     began = time.monotonic()
-    with streamlit_app_server(tmp_path, port) as url:
+    with streamlit_server(tmp_path, port=port) as url:
         served = time.monotonic()
         assert url == app_url
         context = browser.new_context()

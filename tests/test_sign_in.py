@@ -20,8 +20,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import CHAT_MESSAGES, CHROMIUM, CHROMIUM_FLAGS, SCRIPT_DONE, free_port
-from oidc_server import OidcProvider, block_outside_requests, streamlit_app_server
+from helpers import CHAT_MESSAGES, SCRIPT_DONE, free_port, streamlit_server
+from oidc_server import OidcProvider, block_outside_requests
 
 pytestmark = pytest.mark.browser
 
@@ -50,29 +50,11 @@ def app(rendered, oidc_provider: OidcProvider, tmp_path_factory) -> Iterator[Sig
     (project / ".streamlit" / "secrets.toml").write_text(
         oidc_provider.auth_secrets(url, cookie_secret=cookie_secret), encoding="utf-8"
     )
-    with streamlit_app_server(
-        project, port, LLM_PROVIDER="offline", ALLOWED_USERS=ALLOWED_USERS
+    with streamlit_server(
+        project, port=port, LLM_PROVIDER="offline", ALLOWED_USERS=ALLOWED_USERS
     ) as served:
         assert served == url
         yield SignInApp(url, cookie_secret, oidc_provider)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        from conftest_servers import skip_or_fail
-
-        skip_or_fail(
-            f"{CHROMIUM} is missing: install Debian's Chromium (`apt-get install chromium`)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

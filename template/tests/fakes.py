@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
@@ -64,3 +67,52 @@ class StopPressedChatModel(RecordingChatModel):
             if number == self.words_before_stop:
                 raise StopException
             yield chunk
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Streams its replies word by word, like a provider, and records what it was sent.
+
+    finish_reason goes on the last chunk (None: the stream just ends); a model with
+    fail_after_words raises after streaming that many words.
+    """
+
+    replies: list[str] = Field(default_factory=lambda: ["the answer"])
+    finish_reason: str | None = "stop"
+    fail_after_words: int | None = None
+    seconds_per_word: float = 0.0
+    received: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        return generate_from_stream(self._stream(messages, *args, **kwargs))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        self.received.append(list(messages))
+        reply = self.replies[(len(self.received) - 1) % len(self.replies)]
+        for number, word in enumerate(reply.split(" ")):
+            if number == self.fail_after_words:
+                raise ConnectionError("the connection to the model was lost")
+            time.sleep(self.seconds_per_word)
+            yield self._chunk(word if number == 0 else f" {word}", {}, run_manager)
+        if self.finish_reason is not None:
+            yield self._chunk("", {"finish_reason": self.finish_reason}, run_manager)
+
+    @staticmethod
+    def _chunk(
+        text: str, metadata: dict[str, Any], run_manager: CallbackManagerForLLMRun | None
+    ) -> ChatGenerationChunk:
+        chunk = ChatGenerationChunk(
+            message=AIMessageChunk(content=text, response_metadata=metadata)
+        )
+        if run_manager:
+            run_manager.on_llm_new_token(text, chunk=chunk)
+        return chunk
