@@ -472,6 +472,30 @@ CHAT_MESSAGES = '[data-testid="stChatMessage"]'
 """Every chat message on a page of a served app (Streamlit's test ids)."""
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 """The page once the app's script run has ended."""
+GREETING = "How can I help you?"
+"""The default answers' greeting, the first chat message of a new chat."""
+REPLY_END = "to talk to a real model."
+"""How every reply of the offline model ends."""
+
+
+def messages(page) -> list[str]:
+    """The text of every chat message on a served app's page, top to bottom (avatars left
+    out)."""
+    contents = page.locator(CHAT_MESSAGES).get_by_test_id("stChatMessageContent")
+    return [text.strip() for text in contents.all_inner_texts()]
+
+
+def ask(page, question: str) -> None:
+    """Type a question, press Enter, and wait until the offline model's reply is complete
+    and the app's run has ended."""
+    turns_before = len(messages(page))
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(
+        timeout=30_000
+    )
+    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
 
 
 def open_app(page: Any, url: str) -> None:

@@ -17,8 +17,12 @@ import pytest
 
 from helpers import (
     CHAT_MESSAGES,
+    GREETING,
+    REPLY_END,
     SCRIPT_DONE,
     TEMPLATE_ROOT,
+    ask,
+    messages,
     open_app,
     streamlit_server,
     two_browser_sessions,
@@ -26,8 +30,6 @@ from helpers import (
 
 pytestmark = pytest.mark.browser
 
-GREETING = "How can I help you?"
-REPLY_END = "to talk to a real model."
 SCREENSHOT = TEMPLATE_ROOT / "docs" / "assets" / "screenshot.png"
 
 
@@ -54,24 +56,6 @@ def page(browser_context, app_url: str):
     open_app(page, app_url)
     yield page
     page.close()
-
-
-def messages(page) -> list[str]:
-    """The text of every chat message on the page, top to bottom (avatars left out)."""
-    contents = page.locator(CHAT_MESSAGES).get_by_test_id("stChatMessageContent")
-    return [text.strip() for text in contents.all_inner_texts()]
-
-
-def ask(page, question: str) -> None:
-    """Type a question, press Enter, and wait until the reply is complete."""
-    turns_before = len(messages(page))
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(question)
-    box.press("Enter")
-    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(
-        timeout=30_000
-    )
-    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
 
 
 def test_greeting_is_visible(page) -> None:

@@ -12,9 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from test_browser import GREETING, REPLY_END, ask, messages
 
-from helpers import CHAT_MESSAGES, SCRIPT_DONE, open_app, streamlit_server
+from helpers import (
+    CHAT_MESSAGES,
+    GREETING,
+    REPLY_END,
+    SCRIPT_DONE,
+    ask,
+    messages,
+    open_app,
+    streamlit_server,
+)
 from postgres_server import PostgresCluster
 
 pytestmark = pytest.mark.browser

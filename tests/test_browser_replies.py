@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import GREETING, messages
 
 from faulty_server import LONG_REPLY, LONG_REPLY_END, NORMAL_REPLY, SLOW_REPLY, FaultyServer
-from helpers import CHAT_MESSAGES, SCRIPT_DONE, open_app, streamlit_server
+from helpers import CHAT_MESSAGES, GREETING, SCRIPT_DONE, messages, open_app, streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -20,14 +20,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import CHAT_MESSAGES, SCRIPT_DONE, free_port, streamlit_server
+from helpers import CHAT_MESSAGES, GREETING, SCRIPT_DONE, ask, free_port, messages, streamlit_server
 from oidc_server import OidcProvider, block_outside_requests
 
 pytestmark = pytest.mark.browser
 
 ALLOWED_USERS = "Alice@Example.com, @example.org"
-GREETING = "How can I help you?"
-REPLY_END = "to talk to a real model."
 USER_COOKIE = "_streamlit_user"
 
 
@@ -96,11 +94,6 @@ def sidebar_text(page) -> str:
     return sidebar.inner_text().strip() if sidebar.count() else ""
 
 
-def messages(page) -> list[str]:
-    contents = page.locator(CHAT_MESSAGES).get_by_test_id("stChatMessageContent")
-    return [text.strip() for text in contents.all_inner_texts()]
-
-
 def assert_signed_out_page(page) -> None:
     """The title and a Sign in button: no chat, no sidebar, nothing else."""
     page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
@@ -109,17 +102,6 @@ def assert_signed_out_page(page) -> None:
     assert page.get_by_test_id("stChatInput").count() == 0
     assert page.locator(CHAT_MESSAGES).count() == 0
     assert sidebar_text(page) == ""
-
-
-def ask(page, question: str) -> None:
-    turns_before = len(messages(page))
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(question)
-    box.press("Enter")
-    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(
-        timeout=30_000
-    )
-    drawn(page)
 
 
 def sign_in(page, app: SignInApp, sub: str, email: str) -> None:
