@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -78,8 +79,9 @@ REJECTED_ANSWERS = [  # the validators of copier.yml (copier checks choices and 
     bad("session_key", "", "use letters, digits and underscores, not starting with a digit"),
     bad("session_key", "chat history", "is not a valid session key: use letters, digits"),
     bad("session_key", "1st", "is not a valid session key: use letters, digits"),
-    bad("session_key", "new_chat_button", "is a widget key of the app itself"),
-    bad("session_key", "sidebar_api_key", "is a widget key of the app itself"),
+    bad("session_key", "new_chat_button", "is a st.session_state key of the app itself"),
+    bad("session_key", "sidebar_api_key", "is a st.session_state key of the app itself"),
+    bad("session_key", "messages_in_view", "is a st.session_state key of the app itself"),
     bad("model_name", " ", "The model name must not be empty"),
     bad("model_name", 'gpt "4"', "no spaces, quotes or backslashes"),
     bad("model_name", "gpt 4", "no spaces, quotes or backslashes"),
@@ -241,3 +243,16 @@ def test_temperature_answer_is_rendered_as_a_number(tmp_path: Path) -> None:
     project = render(tmp_path / "out", temperature=" 1 ")
 
     assert "LLM_TEMPERATURE = 1.0\n" in (project / "app_settings.toml").read_text()
+
+
+def test_every_session_state_key_of_the_app_is_refused_as_the_session_key(rendered) -> None:
+    """The history's session key must not collide with a key the page itself uses."""
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    used = set()
+    for answers in ("oidc", "oidc-sqlite"):  # every module of both wirings, sign-in too
+        project = rendered(answers)
+        package = project / read_answers(project)["package_name"]
+        for module in package.glob("*.py"):
+            used |= set(re.findall(r'^[A-Z_]+_KEY = "(\w+)"', module.read_text(), re.M))
+
+    assert used - {"langchain_messages"} == set(config["reserved_session_keys"]["default"])
