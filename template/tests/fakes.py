@@ -16,6 +16,21 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import Field
 
 
+def token_chunk(
+    text: str,
+    run_manager: CallbackManagerForLLMRun | None,
+    metadata: dict[str, Any] | None = None,
+) -> ChatGenerationChunk:
+    """One chunk of a streamed reply, reported to the callbacks as a new token, as a
+    provider's client does (this is what LangGraph streams and what HangUp listens to)."""
+    chunk = ChatGenerationChunk(
+        message=AIMessageChunk(content=text, response_metadata=metadata or {})
+    )
+    if run_manager:
+        run_manager.on_llm_new_token(text, chunk=chunk)
+    return chunk
+
+
 class RecordingChatModel(GenericFakeChatModel):
     """Streams canned replies word by word, then their metadata (the finish reason) as a
     last chunk, as providers do; records the messages of every call."""
@@ -36,10 +51,7 @@ class RecordingChatModel(GenericFakeChatModel):
         result = self._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         message = result.generations[0].message
         for word in re.findall(r"\S+\s*|\s+", message.text):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=word))
-            if run_manager:
-                run_manager.on_llm_new_token(word, chunk=chunk)
-            yield chunk
+            yield token_chunk(word, run_manager)
         if message.response_metadata:
             last = AIMessageChunk(content="", response_metadata=dict(message.response_metadata))
             yield ChatGenerationChunk(message=last)
@@ -102,17 +114,6 @@ class ScriptedChatModel(BaseChatModel):
             if number == self.fail_after_words:
                 raise ConnectionError("the connection to the model was lost")
             time.sleep(self.seconds_per_word)
-            yield self._chunk(word if number == 0 else f" {word}", {}, run_manager)
+            yield token_chunk(word if number == 0 else f" {word}", run_manager)
         if self.finish_reason is not None:
-            yield self._chunk("", {"finish_reason": self.finish_reason}, run_manager)
-
-    @staticmethod
-    def _chunk(
-        text: str, metadata: dict[str, Any], run_manager: CallbackManagerForLLMRun | None
-    ) -> ChatGenerationChunk:
-        chunk = ChatGenerationChunk(
-            message=AIMessageChunk(content=text, response_metadata=metadata)
-        )
-        if run_manager:
-            run_manager.on_llm_new_token(text, chunk=chunk)
-        return chunk
+            yield token_chunk("", run_manager, {"finish_reason": self.finish_reason})
