@@ -59,7 +59,7 @@ BENCHMARKS = Path(__file__).resolve().parent
 TEMPLATE_ROOT = BENCHMARKS.parent
 sys.path.insert(0, str(TEMPLATE_ROOT / "tests"))
 
-from helpers import app_settings_environment, clean_env, render, tool  # noqa: E402
+from helpers import app_settings_environment, chat_id_of, clean_env, render, tool  # noqa: E402
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -212,10 +212,6 @@ def graph_store_history(
         chats = module("chat_store").shared_chat_store(url, folder)
         opened.setdefault(id(chats.database), chats.database)
         return chats
-
-    def chat_id_of(app: AppTest) -> str:
-        value = app.query_params["chat"]
-        return value if isinstance(value, str) else value[-1]
 
     def seed(app: AppTest, messages: list[BaseMessage]) -> None:
         chats = store()

@@ -498,6 +498,13 @@ def ask(page, question: str) -> None:
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
 
 
+def chat_id_of(app: Any) -> str:
+    """The chat an AppTest of a LangGraph app shows: the id in its URL (a list once the
+    page has set it)."""
+    value = app.query_params["chat"]
+    return value if isinstance(value, str) else value[-1]
+
+
 def open_app(page: Any, url: str) -> None:
     """Load a served app in a Playwright page and wait until its first run is drawn."""
     page.goto(url)
@@ -567,10 +574,9 @@ def streamlit_server(
     output: list[str] | None = None,
     *,
     port: int | None = None,
-    script: str = "app.py",
     **environment: str,
 ) -> Iterator[str]:
-    """Serve a generated project (or another script) with a real `streamlit run` on a
+    """Serve a generated project (or another folder's app.py) with a real `streamlit run` on a
     loopback port: a free one, or `port` when the app must know it beforehand (a sign-in
     redirect URI names it).
 
@@ -582,7 +588,7 @@ def streamlit_server(
         [
             tool("streamlit"),
             "run",
-            script,
+            "app.py",
             "--server.headless=true",
             "--server.address=127.0.0.1",
             f"--server.port={port}",

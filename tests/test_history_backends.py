@@ -11,12 +11,21 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import app_settings_environment, app_test, clean_env, package_file, run, tool
+from helpers import (
+    app_settings_environment,
+    app_test,
+    chat_id_of,
+    clean_env,
+    package_file,
+    run,
+    tool,
+)
 from postgres_server import PostgresCluster
 
 RELOAD_SCRIPT = """
@@ -36,11 +45,6 @@ print(json.dumps([[message.name, message.markdown[0].value] for message in app.c
 
 def ask(app, question: str):
     return app.chat_input[0].set_value(question).run()
-
-
-def chat_id_of(app) -> str:
-    value = app.query_params["chat"]
-    return value if isinstance(value, str) else value[-1]
 
 
 def drawn(app) -> list[list[str]]:
@@ -71,41 +75,50 @@ def chat_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> st
     return postgres.create_database(f"reload_{tmp_path.name.lower().replace('-', '_')}")
 
 
-def two_turns(project: Path, url: str) -> tuple[str, list[list[str]]]:
-    """Two turns in a new session; the chat id and what the page drew."""
-    app = app_test(project, CHAT_HISTORY_URL=url)
-    ask(ask(app.run(), "first question"), "second question")
+@dataclass
+class StoredChat:
+    """A chat of two turns, asked in a new session of a backend's project."""
+
+    project: Path
+    url: str
+    chat_id: str
+    drawn: list[list[str]]
+    """What the page drew after the second turn."""
+
+
+def two_turns(rendered, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> StoredChat:
+    project = rendered(f"backend-{backend}")
+    url = chat_url(backend, tmp_path, request)
+    with app_settings_environment():
+        app = app_test(project, CHAT_HISTORY_URL=url)
+        ask(ask(app.run(), "first question"), "second question")
     assert not app.exception
-    return chat_id_of(app), drawn(app)
+    return StoredChat(project, url, chat_id_of(app), drawn(app))
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
 def test_a_reload_of_the_link_shows_both_turns(
     rendered, backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    project = rendered(f"backend-{backend}")
-    url = chat_url(backend, tmp_path, request)
+    chat = two_turns(rendered, backend, tmp_path, request)
     with app_settings_environment():
-        chat_id, before = two_turns(project, url)
-        again = reopen(project, url, chat_id)
+        again = reopen(chat.project, chat.url, chat.chat_id)
 
     assert not again.exception
-    assert [name for name, _ in before] == ["ai", "human", "ai", "human", "ai"]
-    assert drawn(again) == before
+    assert [name for name, _ in chat.drawn] == ["ai", "human", "ai", "human", "ai"]
+    assert drawn(again) == chat.drawn
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_restart_of_the_server_keeps_both_turns(
     rendered, backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    project = rendered(f"backend-{backend}")
-    url = chat_url(backend, tmp_path, request)
-    with app_settings_environment():
-        chat_id, before = two_turns(project, url)
+    chat = two_turns(rendered, backend, tmp_path, request)
 
-    restarted = run(tool("python"), "-c", RELOAD_SCRIPT, url, chat_id, cwd=project, env=clean_env())
+    command = (tool("python"), "-c", RELOAD_SCRIPT, chat.url, chat.chat_id)
+    restarted = run(*command, cwd=chat.project, env=clean_env())
 
-    assert json.loads(restarted.stdout.strip().splitlines()[-1]) == before
+    assert json.loads(restarted.stdout.strip().splitlines()[-1]) == chat.drawn
 
 
 def test_postgres_outage_keeps_the_question_and_the_app_recovers(
