@@ -13,8 +13,10 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from helpers import clean_env, free_port, run, tool, wait_for_health
 
@@ -133,9 +135,34 @@ def test_dependencies_are_installed_in_a_layer_before_the_code_is_copied(rendere
 def test_run_stage_copies_the_installed_package_and_no_source_folder(rendered) -> None:
     copies = arguments(run_stage(parse_dockerfile(rendered("defaults") / "Dockerfile")), "COPY")
 
-    assert copies[0] == "--from=build /venv /venv"
-    copied = {name for args in copies[1:] for name in args.split()[:-1]}
+    built = [args for args in copies if args.startswith("--from=build ")]
+    assert built == [
+        "--from=build /venv /venv",
+        "--from=build /package /venv/lib/python3.11/site-packages/",
+    ]
+    copied = {name for args in copies if args not in built for name in args.split()[:-1]}
     assert copied == {"app.py", "app_settings.toml", "system_prompt.md", ".streamlit/config.toml"}
+
+
+@pytest.mark.parametrize(("answer_set", "answers"), [("defaults", {}), PYTHON_3_13])
+def test_dependencies_and_the_apps_package_are_separate_layers_of_the_run_stage(
+    rendered, answer_set, answers
+) -> None:
+    """A change of the app's code ships a small layer: /venv holds the dependencies only
+    (the project is never installed there), the package comes in a COPY of its own."""
+    instructions = parse_dockerfile(rendered(answer_set, **answers) / "Dockerfile")
+    version = answers.get("python_version", "3.11")
+
+    build_stage = instructions[: len(instructions) - len(run_stage(instructions))]
+    installs = [args for name, args in build_stage if name == "RUN" and " uv " in f" {args}"]
+    dependencies, package = installs
+    assert dependencies.count("--no-install-project") == dependencies.count("uv sync") == 2
+    assert "--no-deps" in package and "--target /package" in package
+    assert "/venv" not in package.replace("--python /venv/bin/python", "")
+    copies = arguments(run_stage(instructions), "COPY")
+    venv = copies.index("--from=build /venv /venv")
+    site_packages = f"/venv/lib/python{version}/site-packages/"
+    assert copies[venv + 1] == f"--from=build /package {site_packages}"
 
 
 def test_container_runs_as_a_non_root_user(rendered) -> None:
@@ -193,7 +220,9 @@ def test_image_cmd_and_healthcheck_work_with_the_run_stage_files(rendered, tmp_p
     context = build_context(project, tmp_path / "context")
     instructions = parse_dockerfile(project / "Dockerfile")
     workdir = tmp_path / "app"
-    for args in arguments(run_stage(instructions), "COPY")[1:]:
+    for args in arguments(run_stage(instructions), "COPY"):
+        if args.startswith("--from="):
+            continue  # /venv and the package: installed below, as the build stage does
         *sources, target = args.split()
         for source in sources:
             destination = workdir / target / Path(source).name
@@ -246,3 +275,17 @@ def test_image_cmd_and_healthcheck_work_with_the_run_stage_files(rendered, tmp_p
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert "Traceback" not in output
+
+
+def test_compose_passes_the_database_password_beside_a_url_without_one(rendered) -> None:
+    """Any character works in POSTGRES_PASSWORD: the URL holds none (@ / # : % would break
+    it), and libpq reads the password from PGPASSWORD as it is. scripts/check-image stores
+    a chat through the running stack with such a password."""
+    compose = yaml.safe_load((rendered("backend-postgres") / "compose.yaml").read_text())
+
+    app, database = compose["services"]["app"]["environment"], compose["services"]["postgres"]
+    url = urlsplit(app["CHAT_HISTORY_URL"])
+    assert (url.scheme, url.username, url.password) == ("postgresql", "chat", None)
+    assert "POSTGRES_PASSWORD" not in app["CHAT_HISTORY_URL"]
+    assert app["PGPASSWORD"] == database["environment"]["POSTGRES_PASSWORD"]
+    assert app["PGPASSWORD"].startswith("${POSTGRES_PASSWORD")
