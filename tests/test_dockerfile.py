@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from helpers import clean_env, free_port, run, tool, wait_for_health
+from helpers import TEMPLATE_ROOT, clean_env, free_port, run, tool, wait_for_health
 
 
 def parse_dockerfile(path: Path) -> list[tuple[str, str]]:
@@ -289,3 +289,13 @@ def test_compose_passes_the_database_password_beside_a_url_without_one(rendered)
     assert "POSTGRES_PASSWORD" not in app["CHAT_HISTORY_URL"]
     assert app["PGPASSWORD"] == database["environment"]["POSTGRES_PASSWORD"]
     assert app["PGPASSWORD"].startswith("${POSTGRES_PASSWORD")
+
+
+def test_ci_builds_and_checks_the_image_after_the_tests() -> None:
+    """.ci/run runs scripts/check-image (which really builds the image) after the suite."""
+    ci = (TEMPLATE_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    script = TEMPLATE_ROOT / "scripts" / "check-image"
+
+    assert os.access(script, os.X_OK)
+    commands = [line.strip() for line in ci.splitlines() if line.strip().startswith(("./", "CI="))]
+    assert commands[-2:] == ["./scripts/test", "CI=true ./scripts/check-image"]
