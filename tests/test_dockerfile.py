@@ -102,7 +102,7 @@ def hadolint() -> Path:
 
 @pytest.mark.parametrize(
     ("answer_set", "answers"),
-    [("defaults", {}), ("offline", {}), PYTHON_3_13],
+    [("defaults", {}), ("offline", {}), PYTHON_3_13, ("backend-sqlite", {})],
 )
 def test_dockerfile_passes_hadolint(rendered, hadolint: Path, answer_set, answers) -> None:
     project = rendered(answer_set, **answers)
@@ -144,7 +144,9 @@ def test_run_stage_copies_the_installed_package_and_no_source_folder(rendered) -
     assert copied == {"app.py", "app_settings.toml", "system_prompt.md", ".streamlit/config.toml"}
 
 
-@pytest.mark.parametrize(("answer_set", "answers"), [("defaults", {}), PYTHON_3_13])
+@pytest.mark.parametrize(
+    ("answer_set", "answers"), [("defaults", {}), PYTHON_3_13, ("backend-sqlite", {})]
+)
 def test_dependencies_and_the_apps_package_are_separate_layers_of_the_run_stage(
     rendered, answer_set, answers
 ) -> None:
@@ -163,6 +165,10 @@ def test_dependencies_and_the_apps_package_are_separate_layers_of_the_run_stage(
     venv = copies.index("--from=build /venv /venv")
     site_packages = f"/venv/lib/python{version}/site-packages/"
     assert copies[venv + 1] == f"--from=build /package {site_packages}"
+    # Nothing runs after the layers that a code change replaces (sqlite's /data included).
+    stage = run_stage(instructions)
+    first_copy = next(i for i, (name, _) in enumerate(stage) if name == "COPY")
+    assert not [args for name, args in stage[first_copy:] if name == "RUN"]
 
 
 def test_container_runs_as_a_non_root_user(rendered) -> None:
