@@ -183,7 +183,7 @@ def graph_store_history(
     Seeding goes through the rendered project's own store, the very one its page uses:
     chat_store.shared_chat_store is an st.cache_resource, shared by AppTest's runs in this
     process. A new chat (a uuid4, as the page makes) gets the messages in its transcript
-    (MessageLog.append, one transaction) and, as its graph state, what a long chat's
+    (ChatDatabase.append_messages, one transaction) and, as its graph state, what a long chat's
     checkpoint holds: the newest messages within HISTORY_MAX_TOKENS (trimming.py's
     latest_within_budget). The AppTest opens the chat through its link, ?chat=<id>.
     """
@@ -219,7 +219,7 @@ def graph_store_history(
         app.query_params["chat"] = chat_id
         if not messages:
             return
-        chats.database.log.append(chat_id, *messages)
+        chats.database.append_messages(chat_id, *messages)
         window = module("trimming").latest_within_budget(messages, max_tokens)
         # The graph's model is never called by update_state: none is built.
         graph = module("graph").build_chat_graph(None, "", max_tokens, chats.database.checkpointer)

@@ -231,9 +231,7 @@ def test_langgraph_projects_use_no_deprecated_wiring(rendered) -> None:
         assert "RunnableWithMessageHistory" not in code
         assert not (package / "deprecations.py").exists()
         modules = {path.name for path in package.glob("*_database.py")}
-        assert modules == {"chat_database.py"} | (
-            {f"{backend}_database.py"} if backend != "memory" else set()
-        )
+        assert modules == {"chat_database.py", f"{backend}_database.py", "memory_database.py"}
         dependencies = (project / "pyproject.toml").read_text()
         assert "langchain-community" not in dependencies
         assert ("langgraph-checkpoint-sqlite" in dependencies) == (backend == "sqlite")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -19,11 +20,15 @@ import psycopg
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage
+from psycopg import sql
 
 from helpers import ANSWER_SETS, imported, render, template_fakes
 from postgres_server import PostgresCluster
 
 SIXTY_WORDS = " ".join(f"word{n}" for n in range(60))
+PASSWORD_PIECES = ("Zq7x", "Wk3y", "Rn8v", "Tp2u", "Hb6m", "Ld4k")
+URL_CHARACTERS_PASSWORD = "Zq7x@Wk3y/Rn8v#Tp2u:Hb6m%Ld4k?"
+"""A password holding every character with a meaning in a URL, between pieces to look for."""
 PACKAGE = "postgres_store_chats"
 ScriptedChatModel = template_fakes().ScriptedChatModel
 """Streams its replies word by word, then a finish reason, and records what it was sent."""
@@ -41,6 +46,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 @pytest.fixture(scope="module")
 def chat_database(app: ModuleType) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.chat_database")
+
+
+@pytest.fixture(scope="module")
+def chat_history_url(app: ModuleType) -> ModuleType:
+    return importlib.import_module(f"{PACKAGE}.chat_history_url")
 
 
 @pytest.fixture
@@ -63,10 +73,10 @@ class Store:
     ) -> None:
         modules = {
             name: importlib.import_module(f"{package}.{name}")
-            for name in ("chat_database", "chat_link", "chat_store", "chats", "reply")
+            for name in ("chat_history_url", "chat_link", "chat_store", "chats", "reply")
         }
         self.modules = modules
-        database = modules["chat_database"].open_chat_database(url, Path.cwd())
+        database = modules["chat_history_url"].open_chat_database(url, Path.cwd())
         databases.append(database)
         self.model = model or ScriptedChatModel()
         self.store = modules["chat_store"].ChatStore(database)
@@ -164,12 +174,12 @@ def test_appends_from_two_tabs_never_drop_or_reorder_a_message(
 ) -> None:
     chats = Store(postgres.url, databases, None)
     store = chats.store
-    log = databases[0].log
+    database = databases[0]
     chat_id = chats.new_chat()
 
     def write(tab: str) -> None:
         for number in range(25):
-            log.append(chat_id, HumanMessage(content=f"{tab} {number}"))
+            database.append_messages(chat_id, HumanMessage(content=f"{tab} {number}"))
 
     tabs = [threading.Thread(target=write, args=(tab,)) for tab in ("left", "right")]
     for tab in tabs:
@@ -186,21 +196,53 @@ def test_appends_from_two_tabs_never_drop_or_reorder_a_message(
 
 
 def test_wrong_password_is_a_readable_error_without_the_password(
-    chat_database: ModuleType, postgres: PostgresCluster
+    chat_database: ModuleType, chat_history_url: ModuleType, postgres: PostgresCluster
 ) -> None:
     url = postgres.url_for(password="wrong-" + postgres.password)
 
     with pytest.raises(chat_database.ChatDatabaseUnavailable) as error:
-        chat_database.open_chat_database(url, Path.cwd())
+        chat_history_url.open_chat_database(url, Path.cwd())
 
     assert "password authentication failed" in str(error.value)
     assert postgres.password not in str(error.value)
     assert f"PostgreSQL at 127.0.0.1:{postgres.port}/tests" in str(error.value)
 
 
-def test_malformed_url_hides_the_password(chat_database: ModuleType) -> None:
+def test_password_full_of_url_characters_works_percent_encoded_and_is_never_shown(
+    chat_database: ModuleType,
+    chat_history_url: ModuleType,
+    postgres: PostgresCluster,
+    databases: list[Any],
+) -> None:
+    name = f"url_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres.create_database(name), autocommit=True) as connection:
+        password = sql.Literal(URL_CHARACTERS_PASSWORD)
+        connection.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(name), password)
+        )
+        connection.execute(sql.SQL("ALTER DATABASE {0} OWNER TO {0}").format(sql.Identifier(name)))
+    url = postgres.url_for(name, user=name, password=URL_CHARACTERS_PASSWORD)  # encoded
+    database = chat_history_url.open_chat_database(url, Path.cwd())
+    databases.append(database)
+    wrong = postgres.url_for(name, user=name, password=URL_CHARACTERS_PASSWORD + "x")
+
+    with pytest.raises(chat_database.ChatDatabaseUnavailable) as error:
+        chat_history_url.open_chat_database(wrong, Path.cwd())
+
+    assert database.location == f"PostgreSQL at 127.0.0.1:{postgres.port}/{name}"
+    message = str(error.value)
+    # The server's reason names the user: it is shown as ****, like the password.
+    assert 'password authentication failed for user "****"' in message
+    assert message.startswith(f"The chat history (PostgreSQL at 127.0.0.1:{postgres.port}/")
+    for piece in PASSWORD_PIECES:
+        assert piece not in message
+
+
+def test_malformed_url_hides_the_password(
+    chat_database: ModuleType, chat_history_url: ModuleType
+) -> None:
     with pytest.raises(chat_database.ChatHistoryUrlError) as error:
-        chat_database.open_chat_database("postgresql://chat:s3cret@host:port:x/db?=", Path.cwd())
+        chat_history_url.open_chat_database("postgresql://chat:s3cret@host:port:x/db?=", Path.cwd())
 
     assert "CHAT_HISTORY_URL" in str(error.value)
     assert "s3cret" not in str(error.value)

@@ -34,19 +34,18 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 
 @pytest.fixture
 def open_owners(package: ModuleType, postgres: PostgresCluster) -> Iterator[Any]:
-    """open_owners(): the project's chat store and owners on a fresh database, opened as
-    the app opens them (call again for a restart); all closed at the end."""
+    """open_owners(): the project's chat store and its database (which keeps the owners)
+    on a fresh database, opened as the app opens them (call again for a restart); all
+    closed at the end."""
     url = postgres.create_database(f"owners_{uuid.uuid4().hex[:12]}")
     opened: list[Any] = []
-    chat_database = importlib.import_module(f"{PACKAGE}.chat_database")
+    chat_history_url = importlib.import_module(f"{PACKAGE}.chat_history_url")
     chat_store = importlib.import_module(f"{PACKAGE}.chat_store")
-    user_chats = importlib.import_module(f"{PACKAGE}.user_chats")
 
     def open_() -> tuple[Any, Any]:
-        database = chat_database.open_chat_database(url, Path.cwd())
+        database = chat_history_url.open_chat_database(url, Path.cwd())
         opened.append(database)
-        owners = user_chats.PostgresChatOwners(database.checkpointer.conn)
-        return chat_store.ChatStore(database), owners
+        return chat_store.ChatStore(database), database
 
     yield open_
     for database in opened:
@@ -54,10 +53,10 @@ def open_owners(package: ModuleType, postgres: PostgresCluster) -> Iterator[Any]
 
 
 def test_claims_lists_and_deletes_keep_each_users_chats_apart(open_owners, package) -> None:
-    store, owners = open_owners()
+    store, _ = open_owners()
     user_chats = importlib.import_module(f"{PACKAGE}.user_chats")
-    alice = user_chats.UserChats(store, owners, '["https://issuer.example", "alice"]')
-    bob = user_chats.UserChats(store, owners, '["https://issuer.example", "bob"]')
+    alice = user_chats.UserChats(store, '["https://issuer.example", "alice"]')
+    bob = user_chats.UserChats(store, '["https://issuer.example", "bob"]')
     ids = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(3)]
 
     assert alice.claim(ids[0], "  first\nquestion ") and alice.claim(ids[1], "second")
@@ -71,7 +70,7 @@ def test_claims_lists_and_deletes_keep_each_users_chats_apart(open_owners, packa
 
     from langchain_core.messages import HumanMessage
 
-    store.database.log.append(ids[0], HumanMessage(content="first question"))
+    store.database.append_messages(ids[0], HumanMessage(content="first question"))
     bob.delete(ids[0])  # not his: nothing happens
     assert store.count(ids[0]) == 1 and alice.owns(ids[0])
     alice.delete(ids[0])
@@ -80,8 +79,8 @@ def test_claims_lists_and_deletes_keep_each_users_chats_apart(open_owners, packa
 
 
 def test_owners_survive_a_restart(open_owners, package) -> None:
-    store, owners = open_owners()
-    owners.claim("00000000-0000-4000-8000-000000000001", "alice", "kept")
+    _, database = open_owners()
+    database.claim_chat("00000000-0000-4000-8000-000000000001", "alice", "kept")
 
     _, restarted = open_owners()
 
@@ -90,14 +89,14 @@ def test_owners_survive_a_restart(open_owners, package) -> None:
 
 
 def test_racing_claims_of_one_chat_give_it_one_owner(open_owners) -> None:
-    _, owners = open_owners()
+    _, database = open_owners()
     chat_id = "00000000-0000-4000-8000-0000000000aa"
     results: dict[str, str] = {}
     start = threading.Barrier(8)
 
     def claim(user: str) -> None:
         start.wait()
-        results[user] = owners.claim(chat_id, user, f"{user}'s question")
+        results[user] = database.claim_chat(chat_id, user, f"{user}'s question")
 
     threads = [threading.Thread(target=claim, args=(f"user{n}",)) for n in range(8)]
     for thread in threads:
@@ -108,4 +107,4 @@ def test_racing_claims_of_one_chat_give_it_one_owner(open_owners) -> None:
     assert len(results) == 8
     assert len(set(results.values())) == 1  # every claimant sees the same owner
     [winner] = set(results.values())
-    assert owners.chats_of(winner, 50) == [(chat_id, f"{winner}'s question")]
+    assert database.chats_of(winner, 50) == [(chat_id, f"{winner}'s question")]
