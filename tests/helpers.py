@@ -288,51 +288,93 @@ def make_template_repo(destination: Path, tag: str) -> Path:
     return destination
 
 
-RELEASE_HEADING = re.compile(r"^## (v\d+\.\d+\.\d+)$", re.MULTILINE)
+RELEASE_HEADING = re.compile(r"(v\d+\.\d+\.\d+)(?: \(\d{4}-\d{2}-\d{2}\))?")
+"""A release's heading in CHANGELOG.md, after `## `: `v0.2.0 (2026-12-03)` (v0.1.0 has no date)."""
 UNRELEASED = re.compile(r"^## Unreleased$(.*?)^## v", re.MULTILINE | re.DOTALL)
 
 
-def latest_release() -> tuple[str, str]:
-    """(tag, commit) of this template's newest release, found in its history rather than
-    in its tags (a clone may have none). A release moves the Unreleased entries of
-    CHANGELOG.md under its version heading (docs/updating.md): its commit is the newest
-    one to change CHANGELOG.md that has that heading and nothing under Unreleased."""
-    changelog = (TEMPLATE_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    tags = RELEASE_HEADING.findall(changelog)
-    assert tags, "CHANGELOG.md has no release heading (## vX.Y.Z)"
-    tag = max(tags, key=lambda name: tuple(map(int, name[1:].split("."))))
-    log = run("git", "log", "--format=%H", "--", "CHANGELOG.md", cwd=TEMPLATE_ROOT).stdout
-    for commit in log.split():
-        text = run("git", "show", f"{commit}:CHANGELOG.md", cwd=TEMPLATE_ROOT).stdout
+def version_key(tag: str) -> tuple[int, ...]:
+    return tuple(map(int, tag.removeprefix("v").split(".")))
+
+
+def release_tags(changelog: str) -> list[str]:
+    """The releases a CHANGELOG.md lists, oldest first. Every `## ` heading must be
+    `Unreleased` or a release (RELEASE_HEADING): a heading in another form fails here
+    rather than hide its release from the tests."""
+    headings = re.findall(r"^## (.*)$", changelog, re.MULTILINE)
+    odd = [h for h in headings if h != "Unreleased" and not RELEASE_HEADING.fullmatch(h)]
+    assert not odd, f"CHANGELOG.md headings neither 'Unreleased' nor 'vX.Y.Z (YYYY-MM-DD)': {odd}"
+    tags = [match.group(1) for h in headings if (match := RELEASE_HEADING.fullmatch(h))]
+    assert tags, "CHANGELOG.md has no release heading (## vX.Y.Z (YYYY-MM-DD))"
+    return sorted(tags, key=version_key)
+
+
+def changelog_entry(changelog: str, tag: str) -> str | None:
+    """A release's section of a CHANGELOG.md, from its heading to the next `## ` heading
+    (None when it has none)."""
+    for section in re.split(r"^(?=## )", changelog, flags=re.MULTILINE):
+        heading = RELEASE_HEADING.fullmatch(section.split("\n", 1)[0].removeprefix("## "))
+        if section.startswith("## ") and heading and heading.group(1) == tag:
+            return section
+    return None
+
+
+def release_commit(tag: str, repo: Path = TEMPLATE_ROOT) -> str:
+    """The commit of a release, found in a template's history rather than in its tags (a
+    clone may have none), as docs/updating.md makes one: a commit moves the Unreleased
+    entries of CHANGELOG.md under the release's heading, and that commit is tagged.
+
+    So, going through the commits that change CHANGELOG.md, oldest first: the release is
+    the last commit with the release's entry and nothing under Unreleased, before an entry
+    lands under Unreleased again. Later commits do not move it, whatever they do to
+    CHANGELOG.md (add entries, or revert them all). Commits without the release's heading
+    (branches merged later that started before it) are passed over.
+    """
+    log = run(
+        "git", "log", "--reverse", "--topo-order", "--format=%H", "--", "CHANGELOG.md", cwd=repo
+    ).stdout.split()
+    found: str | None = None
+    for commit in log:
+        text = run("git", "show", f"{commit}:CHANGELOG.md", cwd=repo).stdout
+        if changelog_entry(text, tag) is None:
+            continue
         unreleased = UNRELEASED.search(text)
-        if f"\n## {tag}\n" in text and not (unreleased and unreleased.group(1).strip()):
-            return tag, commit
-    raise AssertionError(
-        f"no commit in this clone's history releases {tag} (CHANGELOG.md with '## {tag}' and "
+        if unreleased and unreleased.group(1).strip():
+            assert found, (
+                f"{commit[:12]} adds the heading of {tag} to CHANGELOG.md but leaves entries "
+                "under Unreleased: a release moves them all (docs/updating.md)"
+            )
+            return found
+        found = commit
+    assert found, (
+        f"no commit in this clone's history releases {tag} (CHANGELOG.md with its heading and "
         "nothing under Unreleased): a shallow clone? `git fetch --unshallow` fetches it"
     )
+    return found
 
 
 def next_version(tag: str) -> str:
-    major, minor, patch = map(int, tag.removeprefix("v").split("."))
+    major, minor, patch = version_key(tag)
     return f"v{major}.{minor}.{patch + 1}"
 
 
-def make_release_repo(destination: Path) -> tuple[Path, str, str]:
-    """A throwaway template repo holding this template's latest release, tagged with its
-    version, then its working tree, tagged with the next version.
+def make_release_repo(destination: Path, tag: str) -> tuple[Path, str]:
+    """A throwaway template repo holding a release of this template (rebuilt from the git
+    history: release_commit), tagged with its version, then its working tree, tagged with
+    the version after the newest release.
 
-    Returns (repo, release tag, next tag).
+    Returns (repo, the working tree's tag).
     """
-    tag, commit = latest_release()
     destination.mkdir(parents=True, exist_ok=True)
     archive = destination.parent / f"{destination.name}-{tag}.tar"
-    run("git", "archive", "--format=tar", "-o", archive, commit, cwd=TEMPLATE_ROOT)
+    run("git", "archive", "--format=tar", "-o", archive, release_commit(tag), cwd=TEMPLATE_ROOT)
     run("tar", "-xf", archive, cwd=destination)
     archive.unlink()
     commit_all(destination, f"Template {tag}")
     run("git", "tag", tag, cwd=destination)
-    return make_template_repo(destination, next_version(tag)), tag, next_version(tag)
+    changelog = (TEMPLATE_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    following = next_version(release_tags(changelog)[-1])
+    return make_template_repo(destination, following), following
 
 
 def project_at_v1(workdir: Path, **answers: Any) -> tuple[Path, Path]:

@@ -48,3 +48,19 @@ def test_home_page_shows_the_browser_screenshot() -> None:
     assert "](assets/screenshot.png)" in (DOCS / "index.md").read_text(encoding="utf-8")
     assert screenshot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert screenshot.stat().st_size < 200_000
+
+
+def install_lines(text: str) -> list[str]:
+    """The lines of text that install a generated project with its test extras, in order."""
+    return [line.strip() for line in text.splitlines() if '-e ".[test]"' in line]
+
+
+def test_template_readme_and_quickstart_install_a_project_as_its_readme_does() -> None:
+    # uv first, pip alone as the fallback: as the generated README and copier's message.
+    generated = install_lines((TEMPLATE_ROOT / "template" / "README.md.jinja").read_text())
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text(encoding="utf-8"))
+
+    assert generated[0].startswith("uv ") and " pip install " in generated[1]
+    assert install_lines(config["_message_after_copy"])[0] == generated[0]
+    for page in [TEMPLATE_ROOT / "README.md", DOCS / "quickstart.md"]:
+        assert install_lines(page.read_text(encoding="utf-8"))[:2] == generated[:2], page.name

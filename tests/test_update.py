@@ -6,10 +6,12 @@ user's own edits. Here the user's edits (their system prompt, a module and a dep
 their own) are made on the project before the update and on the fresh render, and the two
 trees are compared whole (`assert_same_files`). Only what is the template's own is tested:
 the files the user owns, a changed answer, a provider switch, a conflict shown inline, and
-an update from the newest release to this working tree. Copier's merge engine is copier's.
+updates from the first and from the newest release to this working tree. Copier's merge
+engine is copier's.
 
 Every scenario uses throwaway git copies of this template, tagged (helpers.project_at_v1,
-helpers.make_release_repo): no tag of this clone is needed.
+helpers.make_release_repo): no tag of this clone is needed. Releases are found in the git
+history as docs/updating.md makes them (helpers.release_commit), and tried here too.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from helpers import (
     CHAT_PAGE_TEXT,
     CHAT_PAGE_TEXT_COUNT,
     DEPENDENCY_LINE,
+    TEMPLATE_ROOT,
     assert_same_files,
+    changelog_entry,
     commit_all,
     copier_cli,
     edit,
@@ -36,6 +40,8 @@ from helpers import (
     package_file,
     project_at_v1,
     read_answers,
+    release_commit,
+    release_tags,
     render,
     run,
 )
@@ -45,6 +51,10 @@ USER_MODULE = "glossary.py"
 USER_DEPENDENCY = '    "rich>=13",\n'
 NEW_PLACEHOLDER = '"Ask anything"'
 NEW_DEFAULT_PROMPT_LINE = "Answer in the language of the question.\n"
+CHANGELOG = (TEMPLATE_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+RELEASES = release_tags(CHANGELOG)
+UPDATED_FROM = list(dict.fromkeys([RELEASES[0], RELEASES[-1]]))
+"""The releases a user updates from to this working tree: the first and the newest."""
 
 
 def make_user_edits(project: Path) -> None:
@@ -187,13 +197,14 @@ def test_conflicting_edit_shows_both_sides_inline(tmp_path: Path) -> None:
     assert NEW_PLACEHOLDER in text
 
 
-def test_update_from_the_latest_release_gives_a_fresh_render_of_this_working_tree(
-    rendered, tmp_path: Path
+@pytest.mark.parametrize("release", UPDATED_FROM)
+def test_update_from_a_release_gives_a_fresh_render_of_this_working_tree(
+    rendered, tmp_path: Path, release: str
 ) -> None:
     # The release is rebuilt from this clone's history (CHANGELOG.md says which commit),
     # so no tag is needed. A fresh render of the defaults passes ruff and its own tests
     # (test_generated_projects.py): an update equal to it does too.
-    template, release, following = make_release_repo(tmp_path / "template")
+    template, following = make_release_repo(tmp_path / "template", release)
     project = render(tmp_path / "project", template=template, vcs_ref=release)
     commit_all(project, f"Generated from {release}")
 
@@ -202,3 +213,37 @@ def test_update_from_the_latest_release_gives_a_fresh_render_of_this_working_tre
     user_owned = yaml.safe_load((template / "copier.yml").read_text())["_skip_if_exists"]
     assert read_answers(project)["_commit"] == following
     assert_same_files(project, rendered("defaults"), ignore=user_owned)
+
+
+def test_released_changelog_entries_are_as_released() -> None:
+    # A release's entry is what its users were told; an entry merged into it afterwards
+    # (meant for Unreleased) would describe changes the release does not have.
+    for tag in RELEASES:
+        released = run("git", "show", f"{release_commit(tag)}:CHANGELOG.md", cwd=TEMPLATE_ROOT)
+
+        assert changelog_entry(CHANGELOG, tag) == changelog_entry(released.stdout, tag), tag
+
+
+def test_the_release_commit_is_the_one_that_moves_the_unreleased_entries(
+    tmp_path: Path,
+) -> None:
+    # As docs/updating.md cuts a release; the commits after it must not move it.
+    def commit_changelog(text: str, message: str) -> str:
+        (tmp_path / "CHANGELOG.md").write_text(f"# Changelog\n\n## Unreleased\n\n{text}")
+        commit_all(tmp_path, message)
+        return run("git", "rev-parse", "HEAD", cwd=tmp_path).stdout.strip()
+
+    first = "## v0.1.0\n\nFirst release.\n"
+    commit_changelog("## v0.1.0\n\nFirst.\n", "Drafted")
+    v1 = commit_changelog(first, "CHANGELOG for v0.1.0")
+    commit_changelog(f"- a\n\n{first}", "Feature a")
+    second = f"## v0.2.0 (2026-12-03)\n\n- a\n\n{first}"
+    v2 = commit_changelog(second, "Release v0.2.0")
+    (tmp_path / "app.py").write_text("")
+    commit_all(tmp_path, "Not in the changelog")
+    commit_changelog(f"- b\n\n{second}", "Feature b")
+    commit_changelog(f"- b\n\n{second.replace('- a', '- a.')}", "Typo in v0.2.0's entry")
+    commit_changelog(second.replace("- a", "- a."), "Revert feature b")
+
+    assert release_commit("v0.1.0", tmp_path) == v1
+    assert release_commit("v0.2.0", tmp_path) == v2
