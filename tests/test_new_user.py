@@ -73,6 +73,19 @@ def test_smoke_test_recipe_explains_its_usage_when_called_wrongly(tmp_path: Path
     assert result.stderr.startswith("usage: scripts/smoke-test ANSWERS_FILE")
 
 
+def test_stress_script_names_the_answer_sets_when_given_an_unknown_one(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [tool("python"), TEMPLATE_ROOT / "scripts" / "stress-own-suites", "no-such-set"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 1
+    assert "'no-such-set' is neither an answers file nor an answer set" in result.stderr
+    assert "backend-sqlite" in result.stderr
+
+
 def quickstart(destination: Path) -> str:
     """Run scripts/quickstart until the app answers its health check; return its output."""
     port = free_port()
