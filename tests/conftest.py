@@ -131,3 +131,31 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{path:<{width}}  {seconds:8.1f} s")
     total = sum(_seconds_per_file.values())
     terminalreporter.write_line(f"{'total':<{width}}  {total:8.1f} s")
+
+
+# ---------------------------------------------------------------------------------------
+# The slowest files first. `scripts/test` hands whole files to its two workers in the
+# order collected (--no-loadscope-reorder): a long file started last would leave one
+# worker running it alone at the end. Seconds from the table of docs/benchmarks.md; a file
+# not listed runs after these, in its usual order.
+# ---------------------------------------------------------------------------------------
+SLOWEST_FILES = [
+    "test_generated_own_suites.py",
+    "test_generated_type_checks.py",
+    "test_browser_replies.py",
+    "test_generated_projects.py",
+    "test_new_user.py",
+    "test_sign_in.py",
+    "test_history_backends.py",
+    "test_benchmark.py",
+    "test_browser.py",
+    "test_update.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order
