@@ -679,6 +679,14 @@ def make_environment(destination: Path, project: Path, constraints: Path) -> Pat
 def environment_constraints(destination: Path) -> Path:
     """The versions installed in the environment running the tests, as a constraints file
     for make_environment (`uv pip freeze`)."""
-    frozen = run(tool("uv"), "pip", "freeze", "--python", sys.executable, cwd=TEMPLATE_ROOT)
+    frozen = run(
+        tool("uv"),
+        "pip",
+        "freeze",
+        "--exclude-editable",
+        "--python",
+        sys.executable,
+        cwd=TEMPLATE_ROOT,
+    )
     destination.write_text(frozen.stdout, encoding="utf-8")
     return destination
