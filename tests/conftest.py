@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import ANSWER_SETS, render
+from helpers import (
+    ANSWER_SETS,
+    declared_requirements,
+    environment_constraints,
+    make_environment,
+    render,
+)
 
 pytest_plugins = ["conftest_servers"]  # real servers: PostgreSQL, an OpenID Connect provider
 
@@ -29,15 +39,73 @@ def isolated_tools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """Render an answer set once per session; later calls return the same project."""
-    projects: dict[str, Path] = {}
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this run shared by its processes: under xdist, the workers' common
+    parent folder; otherwise the session's temporary folder."""
+    basetemp = tmp_path_factory.getbasetemp()
+    return basetemp.parent if "PYTEST_XDIST_WORKER" in os.environ else basetemp
+
+
+def made_once(folder: Path, name: str, recipe: str, make: Callable[[Path], object]) -> Path:
+    """folder/NAME, made by make(folder/NAME) by the first process of the run to ask for it;
+    the others wait for it (a lock per name) and find it made. `recipe` says what NAME is
+    made of: asking for one name with another recipe is a mistake of the tests."""
+    destination = folder / name
+    with open(folder / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made = folder / f"{name}.made"  # written once destination is complete
+        if made.exists():
+            assert made.read_text() == recipe, (
+                f"{name} asked for as {recipe}, made as {made.read_text()}"
+            )
+            return destination
+        shutil.rmtree(destination, ignore_errors=True)  # what a failed attempt left
+        make(destination)
+        made.write_text(recipe)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def rendered(run_folder: Path) -> Callable[..., Path]:
+    """Render an answer set once per run; later calls return the same project.
+
+    The workers of a run share the renders (made_once). No test changes a rendered
+    project: those that edit one copy it first.
+    """
+    folder = run_folder / "rendered"
+    folder.mkdir(exist_ok=True)
 
     def get(name: str, **answers: object) -> Path:
-        if name not in projects:
-            destination = tmp_path_factory.mktemp(f"project-{name}")
-            projects[name] = render(destination, **(ANSWER_SETS.get(name, {}) | answers))
-        return projects[name]
+        recipe = repr(sorted((ANSWER_SETS.get(name, {}) | answers).items()))
+        return made_once(
+            folder,
+            f"project-{name}",
+            recipe,
+            lambda destination: render(destination, **(ANSWER_SETS.get(name, {}) | answers)),
+        )
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def environment_for(run_folder: Path) -> Callable[[Path], Path]:
+    """The Python of an environment holding what a generated project declares, at the
+    versions of this environment (make_environment): one per set of declared
+    requirements, made once per run and shared by the workers."""
+    folder = run_folder / "environments"
+    folder.mkdir(exist_ok=True)
+    constraints = made_once(folder, "constraints.txt", "", environment_constraints)
+
+    def get(project: Path) -> Path:
+        requirements = declared_requirements(project)
+        digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+        environment = made_once(
+            folder,
+            f"venv-{digest}",
+            "\n".join(requirements),
+            lambda destination: make_environment(destination, project, constraints),
+        )
+        return environment / "bin" / "python"
 
     return get
 
@@ -63,3 +131,31 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{path:<{width}}  {seconds:8.1f} s")
     total = sum(_seconds_per_file.values())
     terminalreporter.write_line(f"{'total':<{width}}  {total:8.1f} s")
+
+
+# ---------------------------------------------------------------------------------------
+# The slowest files first. `scripts/test` hands whole files to its two workers in the
+# order collected (--no-loadscope-reorder): a long file started last would leave one
+# worker running it alone at the end. Seconds from the table of docs/benchmarks.md; a file
+# not listed runs after these, in its usual order.
+# ---------------------------------------------------------------------------------------
+SLOWEST_FILES = [
+    "test_generated_own_suites.py",
+    "test_generated_type_checks.py",
+    "test_browser_replies.py",
+    "test_generated_projects.py",
+    "test_new_user.py",
+    "test_sign_in.py",
+    "test_history_backends.py",
+    "test_benchmark.py",
+    "test_browser.py",
+    "test_update.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -104,21 +105,23 @@ backend has its own package name, so that in-process AppTests can import them si
 OWN_SUITE_ANSWER_SETS = [
     "offline",
     "provider-azure_openai",
-    "custom",
     *(f"backend-{name}" for name in HISTORY_BACKENDS),
-    "oidc",
+    "oidc-custom",
     "oidc-sqlite",
 ]
 """The answer sets whose own test suite runs here: those that differ in what it exercises
 (the offline model alone, a provider with follow-up settings and a test module of their
-own, every text answer changed, each LangGraph history backend, whose modules and tests
-differ, sign-in in front of a provider with a key, and sign-in with per-user chat lists
-kept in SQLite). The defaults' suite (a provider with a key) runs in a fresh venv
-installed as its README says (test_new_user.py), not a second time here. What differs
-between the other providers is checked on their rendered files (test_rendered_files.py)
-and built models (test_providers.py). Of the other sign-in sets, "oidc-memory" is served
-in test_sign_in.py, "oidc-postgres"'s owners are tried on a real server in
-test_postgres_user_chats.py, and "oidc-custom" is checked by ruff and mypy."""
+own, each LangGraph history backend, whose modules and tests differ, sign-in in front of
+a provider with a key with every text answer changed, and sign-in with per-user chat lists
+kept in SQLite). "oidc-custom" covers two concerns that do not interact in one suite: the
+text answers reach the page, settings and prompt whatever the sign-in (its suite was run
+as "custom" and "oidc" before, twice the same tests). The defaults' suite (a provider
+with a key) runs in a fresh venv installed as its README says (test_new_user.py), not a
+second time here. What differs between the other providers is checked on their rendered
+files (test_rendered_files.py) and built models (test_providers.py). Of the other sign-in
+sets, "oidc-memory" is served in test_sign_in.py and "oidc-postgres"'s owners are tried
+on a real server in test_postgres_user_chats.py; "custom" and "oidc" are checked by ruff
+and mypy, and served or read by other tests."""
 
 OWN_SUITES_OF_LANGGRAPH_AND_SIGN_IN = [
     name for name in OWN_SUITE_ANSWER_SETS if name.startswith(("backend-", "oidc"))
@@ -671,17 +674,61 @@ def generated_fakes(project: Path) -> ModuleType:
     return module
 
 
-def own_tests_pass(project: Path) -> None:
-    """Run a generated project's own test suite, as its README says (`pytest`)."""
+def own_tests_pass(project: Path, python: Path) -> None:
+    """Run a generated project's own test suite, as its README says (`pytest`), with the
+    Python of an environment holding what the project declares (see make_environment)."""
     result = run(
-        tool("python"),
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        cwd=project,
-        env=clean_env(),
+        python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, env=clean_env()
     )
 
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def declared_requirements(project: Path) -> list[str]:
+    """What a generated project's pyproject.toml declares: its dependencies, then its
+    test extra (pytest, ruff, mypy)."""
+    declared = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return [*declared["dependencies"], *declared["optional-dependencies"]["test"]]
+
+
+def make_environment(destination: Path, project: Path, constraints: Path) -> Path:
+    """A virtual environment at destination with what `project` declares (not the project
+    itself: its suite imports the package from the project folder), at the versions of the
+    constraints file; returns its Python.
+
+    Only what a user's install has, not the 180 distributions of the tests' own
+    environment: Streamlit's AppTest scans every installed distribution's metadata for
+    components when it starts an app, so a generated suite runs a third faster here. uv
+    installs from its cache (filled by `scripts/test`), from the package index otherwise.
+    """
+    uv = str(tool("uv"))
+    python = destination / "bin" / "python"
+    run(uv, "venv", "--quiet", "--python", sys.executable, destination, cwd=project)
+    install = [uv, "pip", "install", "--quiet", "--python", python]
+    install += ["-r", "pyproject.toml", "--extra", "test", "-c", constraints]
+    offline = subprocess.run(
+        [str(part) for part in install],
+        cwd=project,
+        env=os.environ | {"UV_OFFLINE": "1"},
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if offline.returncode != 0:  # a package missing from uv's cache: fetch it
+        run(*install, cwd=project)
+    return python
+
+
+def environment_constraints(destination: Path) -> Path:
+    """The versions installed in the environment running the tests, as a constraints file
+    for make_environment (`uv pip freeze`)."""
+    frozen = run(
+        tool("uv"),
+        "pip",
+        "freeze",
+        "--exclude-editable",
+        "--python",
+        sys.executable,
+        cwd=TEMPLATE_ROOT,
+    )
+    destination.write_text(frozen.stdout, encoding="utf-8")
+    return destination

@@ -13,5 +13,6 @@ from helpers import OWN_SUITES_OF_LANGGRAPH_AND_SIGN_IN
 
 
 @pytest.mark.parametrize("answer_set", OWN_SUITES_OF_LANGGRAPH_AND_SIGN_IN)
-def test_generated_project_passes_its_own_tests(rendered, answer_set: str) -> None:
-    own_tests_pass(rendered(answer_set))
+def test_generated_project_passes_its_own_tests(rendered, environment_for, answer_set: str) -> None:
+    project = rendered(answer_set)
+    own_tests_pass(project, environment_for(project))

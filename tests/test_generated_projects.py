@@ -85,8 +85,9 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
     "answer_set",
     [name for name in OWN_SUITE_ANSWER_SETS if name not in OWN_SUITES_OF_LANGGRAPH_AND_SIGN_IN],
 )
-def test_generated_project_passes_its_own_tests(rendered, answer_set: str) -> None:
-    own_tests_pass(rendered(answer_set))
+def test_generated_project_passes_its_own_tests(rendered, environment_for, answer_set: str) -> None:
+    project = rendered(answer_set)
+    own_tests_pass(project, environment_for(project))
 
 
 @pytest.mark.parametrize("answer_set", SERVED_ANSWER_SETS)
