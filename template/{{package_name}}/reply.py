@@ -321,8 +321,6 @@ def stream_reply(
             drawing.draw(reply.text)
 
         read_reply(chunks, reply, timeout_seconds=timeout_seconds, draw=draw, hang_up=hang_up)
-    if reply.text:
-        drawing.finish(reply.text)
     if reply.notice:
         show_notice(reply)
     return reply

@@ -165,10 +165,11 @@ def draw_markdown(text: str, *, allow_remote_images: bool = False) -> None:
 class StreamedMarkdown:
     """Untrusted Markdown drawn as it streams, at a cost that does not grow with its length.
 
-    Every top-level block but the last can no longer change as text is added, so it is
-    drawn once, above; at each redraw only the text from the last block on is parsed and
-    drawn again. `finish` draws the whole text once more, parsed in one piece (a link may
-    use a reference defined further down), as a redraw from the store will show it.
+    Every top-level block but the last can no longer change as text is added (CommonMark
+    reads blocks top to bottom), so it is drawn once, into `settled`; at each redraw only
+    the text from the last block on is parsed again, and drawn as the one element of
+    `last`. (A link to a reference defined further down shows as text until the reply is
+    drawn again from the store, parsed in one piece.)
     """
 
     def __init__(self, allow_remote_images: bool) -> None:
@@ -192,12 +193,15 @@ class StreamedMarkdown:
                 draw_blocks(blocks_of(tokens[:last], self.allow_remote_images))
             self.drawn_up_to += offset_of_line(rest, (tokens[last].map or [0])[0])
             tokens = tokens[last:]
-        with self.last.container():
-            draw_blocks(blocks_of(tokens, self.allow_remote_images))
-
-    def finish(self, text: str) -> None:
-        with self.placeholder.container():
-            draw_markdown(text, allow_remote_images=self.allow_remote_images)
+        # One top-level block: at most one element, so that it replaces the one before.
+        blocks = blocks_of(tokens, self.allow_remote_images)
+        block = blocks[0] if blocks else None
+        if isinstance(block, Code):
+            self.last.code(block.text, language=block.language)
+        elif isinstance(block, Html):
+            self.last.html(block.html)
+        else:
+            self.last.empty()
 
 
 def offset_of_line(text: str, line: int) -> int:
