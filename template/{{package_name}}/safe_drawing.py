@@ -42,6 +42,19 @@ ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 IMAGE_ATTRIBUTES = {"img": {"src", "alt", "title"}}
 
 
+STYLE = """<style>
+.stHtml table { border-collapse: collapse; margin-bottom: 1rem; }
+.stHtml th, .stHtml td { border: 1px solid rgba(128, 128, 128, 0.35); padding: 0.25rem 0.75rem; }
+.stHtml blockquote { border-left: 3px solid rgba(128, 128, 128, 0.5); margin: 0 0 1rem;
+  padding-left: 1rem; }
+.stHtml code { background: rgba(128, 128, 128, 0.15); border-radius: 0.25rem;
+  padding: 0.1em 0.25em; font-size: 0.875em; }
+.stHtml pre code { display: block; padding: 0.75rem; overflow-x: auto; }
+</style>"""
+"""Tables, quotes and code in the drawn HTML styled much as Streamlit's Markdown is (our
+own constant: the sanitized HTML itself carries no style)."""
+
+
 @dataclass(frozen=True)
 class Code:
     """A top-level code block: drawn by st.code."""
@@ -215,6 +228,11 @@ def offset_of_line(text: str, line: int) -> int:
 def normalized(text: str) -> str:
     """Line ends as the parser sees them (it reads \r\n and \r as \n)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def style_drawn_markdown() -> None:
+    """Add STYLE to the page (once per run; a style-only st.html takes no space)."""
+    st.html(STYLE)
 
 
 def show_error(title: str, detail: str | None = None) -> None:
