@@ -69,7 +69,8 @@ def plain_reply() -> str:
 
 
 def measure(folder: str, text: str, repeats: int) -> None:
-    """Run inside AppTest: times each way of drawing, into st.session_state["ms"]."""
+    """Run inside AppTest: times each way of drawing, into st.session_state["ms"]. The ways
+    take turns, repeat after repeat, so that a busy machine weighs on all of them alike."""
     import sys
     import time
 
@@ -79,35 +80,43 @@ def measure(folder: str, text: str, repeats: int) -> None:
     import old_reply
     import safe_drawing
 
-    def timed(draw, setup=lambda: None) -> float:  # noqa: ANN001
-        times = []
-        for _ in range(repeats):
-            state = setup()
-            started = time.perf_counter()
-            draw(state)
-            times.append(time.perf_counter() - started)
-        return sorted(times)[len(times) // 2] * 1000
-
-    ms = {}
     placeholder = st.empty()
-    ms["before: any redraw"] = timed(lambda _: placeholder.markdown(old_reply.safe_markdown(text)))
 
-    def streamed_until_just_before_50_kb():  # noqa: ANN202
+    def streamed_until_just_before_the_end():  # noqa: ANN202
         drawing = safe_drawing.StreamedMarkdown(allow_remote_images=False)
         for end in range(2_000, len(text) - 400, 2_000):
             drawing.draw(text[:end])
         drawing.draw(text[: len(text) - 400])
         return drawing
 
-    ms["after: streamed redraw"] = timed(
-        lambda drawing: drawing.draw(text), streamed_until_just_before_50_kb
-    )
-    safe_drawing.draw_markdown(text)
-    ms["after: redraw from the store"] = timed(lambda _: safe_drawing.draw_markdown(text))
-    ms["after: first draw from the store"] = timed(
-        lambda _: safe_drawing.draw_markdown(text), safe_drawing.safe_blocks.cache_clear
-    )
-    st.session_state["ms"] = ms
+    ways = {
+        "before: any redraw": (
+            lambda: None,
+            lambda _: placeholder.markdown(old_reply.safe_markdown(text)),
+        ),
+        "after: streamed redraw": (
+            streamed_until_just_before_the_end,
+            lambda drawing: drawing.draw(text),
+        ),
+        "after: redraw from the store": (
+            lambda: safe_drawing.draw_markdown(text),  # the cache filled by the draw before
+            lambda _: safe_drawing.draw_markdown(text),
+        ),
+        "after: first draw from the store": (
+            safe_drawing.safe_blocks.cache_clear,
+            lambda _: safe_drawing.draw_markdown(text),
+        ),
+    }
+    times: dict[str, list[float]] = {way: [] for way in ways}
+    for _ in range(repeats):
+        for way, (setup, draw) in ways.items():
+            state = setup()
+            started = time.perf_counter()
+            draw(state)
+            times[way].append(time.perf_counter() - started)
+    st.session_state["ms"] = {
+        way: sorted(values)[len(values) // 2] * 1000 for way, values in times.items()
+    }
 
 
 def main() -> None:
