@@ -530,6 +530,22 @@ def messages(page) -> list[str]:
     return [text.strip() for text in contents.all_inner_texts()]
 
 
+def shown(part: Any) -> str:
+    """The text that a chat message (or any part of an AppTest page) shows of the Markdown
+    drawn in it (by st.html and st.code): the HTML without its tags, one line per paragraph."""
+    import html
+
+    import nh3
+
+    texts = []
+    for node in part:
+        if node.type == "html":
+            texts.append(html.unescape(nh3.clean(node.value, tags=set())))
+        elif node.type == "code":
+            texts.append(node.value)
+    return "\n".join(texts).strip()
+
+
 def ask(page, question: str) -> None:
     """Type a question, press Enter, and wait until the offline model's reply is complete
     and the app's run has ended."""

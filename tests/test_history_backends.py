@@ -24,13 +24,23 @@ from helpers import (
     clean_env,
     package_file,
     run,
+    shown,
     tool,
 )
 from postgres_server import PostgresCluster
 
 RELOAD_SCRIPT = """
-import json, sys
+import html, json, sys
+import nh3
 from streamlit.testing.v1 import AppTest
+
+def shown(part):  # as helpers.shown
+    texts = [
+        html.unescape(nh3.clean(node.value, tags=set())) if node.type == "html" else node.value
+        for node in part
+        if node.type in ("html", "code")
+    ]
+    return "\\n".join(texts).strip()
 
 app = AppTest.from_file("app.py", default_timeout=60)
 app.secrets["LLM_PROVIDER"] = "offline"
@@ -38,7 +48,7 @@ app.secrets["CHAT_HISTORY_URL"] = sys.argv[1]
 app.query_params["chat"] = sys.argv[2]
 app.run()
 assert not app.exception, app.exception
-print(json.dumps([[message.name, message.markdown[0].value] for message in app.chat_message]))
+print(json.dumps([[message.name, shown(message)] for message in app.chat_message]))
 """
 """Opens a chat's link in a new Python process and prints what the page draws."""
 
@@ -49,10 +59,7 @@ def ask(app, question: str):
 
 def drawn(app) -> list[list[str]]:
     """Each chat message as [name, its text]; "" for one that holds only a notice."""
-    return [
-        [message.name, message.markdown[0].value if message.markdown else ""]
-        for message in app.chat_message
-    ]
+    return [[message.name, shown(message)] for message in app.chat_message]
 
 
 def reopen(project: Path, url: str, chat_id: str):
@@ -134,7 +141,8 @@ def test_postgres_outage_keeps_the_question_and_the_app_recovers(
         try:
             ask(app, "during the outage")
             assert not app.exception
-            errors = " ".join(error.value for error in app.error)
+            # Our own title in st.error, the database's words as text (st.code) under it.
+            errors = " ".join(element.value for element in [*app.error, *app.code])
             assert "cannot be reached" in errors
             assert postgres.password not in errors
             assert app.session_state["unsent_questions"][chat_id] == "during the outage"

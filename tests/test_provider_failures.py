@@ -15,7 +15,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from faulty_server import ERRORS, NORMAL_REPLY, PARTIAL_REPLY, FaultyServer
-from helpers import app_settings_environment, app_test, free_port
+from helpers import app_settings_environment, app_test, free_port, shown
 
 pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
 
@@ -31,7 +31,7 @@ class Turn:
 
     exceptions: list[str]
     messages: list[tuple[str, list[str], list[str]]]
-    """Each chat message drawn: its role, its Markdown texts and its error texts."""
+    """Each chat message drawn: its role, its text (drawn HTML and code) and its error texts."""
     history: list[BaseMessage]
     requests: int
     """How many requests the provider received for this question (retries included)."""
@@ -93,7 +93,7 @@ def snapshot(app, server: FaultyServer | None) -> Turn:
         messages=[
             (
                 message.name,
-                [markdown.value for markdown in message.markdown],
+                [text for text in [shown(message)] if text],
                 [error.value for error in message.error],
             )
             for message in app.chat_message

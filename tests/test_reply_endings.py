@@ -23,7 +23,7 @@ from faulty_server import (
     TRICKLE_PIECE,
     FaultyServer,
 )
-from helpers import app_settings_environment, app_test
+from helpers import app_settings_environment, app_test, shown
 
 pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
 
@@ -75,7 +75,7 @@ def snapshot(app) -> Page:
         messages=[
             (
                 message.name,
-                [markdown.value for markdown in message.markdown],
+                [text for text in [shown(message)] if text],
                 [
                     notice.value
                     for kind in ("warning", "info", "error")

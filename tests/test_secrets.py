@@ -17,6 +17,7 @@ from helpers import (
     copier_cli,
     render,
     run,
+    shown,
     two_sessions,
 )
 
@@ -120,7 +121,7 @@ def test_key_typed_in_the_sidebar_stays_in_its_browser_session(openai_project: P
         second.run()
 
         assert not first.exception and not second.exception
-        assert first.chat_message[-1].markdown[0].value == NORMAL_REPLY
+        assert shown(first.chat_message[-1]) == NORMAL_REPLY
         assert server.authorizations == [f"Bearer {typed_key}"]
         # The other session still asks for a key and cannot chat.
         assert second.sidebar.text_input[0].value == ""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from helpers import two_sessions
+from helpers import shown, two_sessions
 
 pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
 
@@ -49,7 +49,7 @@ def test_each_session_draws_only_its_own_chat(project: Path) -> None:
         ask(alice, "Only Alice asked this")
         bob.run()
 
-        drawn_for_bob = [m.markdown[0].value for m in bob.chat_message]
+        drawn_for_bob = [shown(m) for m in bob.chat_message]
         assert [m.name for m in alice.chat_message] == ["ai", "human", "ai"]
         assert [m.name for m in bob.chat_message] == ["ai"]
         assert not any("Only Alice asked this" in text for text in drawn_for_bob)

@@ -69,13 +69,14 @@ def started_here(chat_id: str) -> bool:
     return chat_id in st.session_state.get(STARTED_KEY, set())
 
 
-def leave_note(note: str) -> None:
+def leave_note(note: str, detail: str | None = None) -> None:
     """Say something at the top of the chat in the next run (or in this one, if not yet
-    drawn)."""
-    st.session_state[NOTE_KEY] = note
+    drawn): `note` is the app's own Markdown, `detail` (a database's message, whatever it
+    holds) is shown under it as plain text."""
+    st.session_state[NOTE_KEY] = (note, detail)
 
 
-def take_note() -> str | None:
-    """The note left for this run, if any (shown once)."""
-    note: str | None = st.session_state.pop(NOTE_KEY, None)
+def take_note() -> tuple[str, str | None] | None:
+    """The note left for this run and its detail, if any (shown once)."""
+    note: tuple[str, str | None] | None = st.session_state.pop(NOTE_KEY, None)
     return note

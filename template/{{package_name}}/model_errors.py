@@ -1,8 +1,18 @@
-"""Readable messages for a model call that failed, instead of a traceback."""
+"""Readable messages for a model call that failed, instead of a traceback.
+
+A provider's own error text (an HTTP 400 body, an error event inside a stream) is
+untrusted like the model's replies: it is shown as plain text, never as Markdown.
+"""
 
 from __future__ import annotations
 
 import re
+
+import streamlit as st
+
+from .replies import STOPPED_BEFORE_ANY_TEXT
+from .reply import NOTICES
+from .safe_drawing import show_error
 
 # Exception class names shared by the official SDKs (openai, anthropic, groq, mistral...),
 # by httpx underneath them, and by langchain-core's own error classes (ModelError...),
@@ -44,6 +54,14 @@ CONTEXT_TOO_LONG_PATTERN = re.compile(
 )
 
 
+MODEL_FAILED = "**The model could not answer.** Ask again."
+"""The title above an error this module has no sentence of its own for."""
+OWN_SENTENCES = frozenset(
+    {*MESSAGES_BY_ERROR_NAME.values(), CONTEXT_TOO_LONG, *NOTICES.values(), STOPPED_BEFORE_ANY_TEXT}
+)
+"""The explanations that are ours, drawn as they are; any other is shown as text."""
+
+
 def causes(error: BaseException) -> list[BaseException]:
     """The error and what caused it, innermost cause first (the most specific)."""
     chain = [error]
@@ -64,11 +82,21 @@ def is_context_too_long(error: BaseException) -> bool:
 
 
 def describe_model_error(error: BaseException) -> str:
-    """One or two sentences for the chat: what went wrong and what to do about it."""
+    """One or two sentences for the chat: what went wrong and what to do about it; for an
+    error without a sentence of ours, its class and message (the provider's words)."""
     if any(is_context_too_long(cause) for cause in causes(error)):
         return CONTEXT_TOO_LONG
     for cause in causes(error):
         for error_class in type(cause).__mro__:
             if message := MESSAGES_BY_ERROR_NAME.get(error_class.__name__):
                 return message
-    return f"The model could not answer ({type(error).__name__}: {error}). Ask again."
+    return f"{type(error).__name__}: {error}"
+
+
+def show_failure(explanation: str) -> None:
+    """Why a question got no reply: a sentence of ours as it is, anything else (a stored
+    explanation is drawn again at every rerun) as plain text under MODEL_FAILED."""
+    if explanation in OWN_SENTENCES:
+        st.error(explanation)
+    else:
+        show_error(MODEL_FAILED, explanation)

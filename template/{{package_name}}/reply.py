@@ -1,14 +1,12 @@
 """A streamed reply: how it ended, drawing it while it streams, and drawing it safely.
 
 The model's text is untrusted (a prompt injection in a pasted document can make it write
-anything), so it is drawn through `safe_markdown`. A reply counts as complete only when
+anything), so it is drawn through safe_drawing.py. A reply counts as complete only when
 the provider says it finished; every other ending is shown with a notice.
 """
 
 from __future__ import annotations
 
-import html
-import re
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -20,6 +18,8 @@ from typing import Any
 import streamlit as st
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
+
+from .safe_drawing import StreamedMarkdown, draw_markdown
 
 REDRAW_INTERVAL_SECONDS = 0.05
 """Redraw a streaming reply at most this often: each redraw sends the whole text again."""
@@ -181,12 +181,19 @@ class Reply:
         if self.outcome is None or self.outcome is Outcome.COMPLETE:
             return None
         notice = NOTICES[self.outcome]
-        if self.outcome is Outcome.CUT_OFF and self.finish_reason not in (
+        if said := self.provider_said:
+            notice += f" {said}"
+        return notice
+
+    @property
+    def provider_said(self) -> str | None:
+        """Why a cut-off reply ended, in the provider's words (untrusted text)."""
+        if self.outcome is not Outcome.CUT_OFF or self.finish_reason in (
             None,
             CHECKED_BY_THE_CHAIN,
         ):
-            notice += f' (The provider said "{self.finish_reason}".)'
-        return notice
+            return None
+        return f'(The provider said "{self.finish_reason}".)'
 
 
 class HungUp(Exception):  # noqa: N818 (not an error: the app stopped listening)
@@ -305,14 +312,13 @@ def stream_reply(
     was shown. Streamlit refuses every st.* call then, even reading st.session_state, so
     store through objects taken before streaming (e.g. the history's message list).
     """
-    placeholder = st.empty()
+    drawing = StreamedMarkdown(allow_remote_images)
     with ExitStack() as spinner:
         spinner.enter_context(st.spinner(WAITING_FOR_THE_MODEL))
 
         def draw(reply: Reply) -> None:
             spinner.close()  # the first text replaces the spinner
-            markdown = safe_markdown(reply.text, allow_remote_images=allow_remote_images)
-            placeholder.markdown(markdown)
+            drawing.draw(reply.text)
 
         read_reply(chunks, reply, timeout_seconds=timeout_seconds, draw=draw, hang_up=hang_up)
     if reply.notice:
@@ -322,118 +328,18 @@ def stream_reply(
 
 def show_notice(reply: Reply) -> None:
     """The notice under a reply that did not end normally (also when the chat is redrawn)."""
+    if reply.outcome is None or reply.outcome is Outcome.COMPLETE:
+        return
     if reply.outcome in (Outcome.STOPPED, Outcome.EMPTY):
-        st.info(reply.notice)
+        st.info(NOTICES[reply.outcome])
     else:
-        st.warning(reply.notice)
+        st.warning(NOTICES[reply.outcome])
+    if said := reply.provider_said:
+        st.text(said)  # the provider's words, never drawn as Markdown
 
 
 def show_stored_reply(message: BaseMessage, *, allow_remote_images: bool = False) -> None:
     """A stored reply drawn again, safely, with the notice its marker asks for."""
-    st.markdown(safe_markdown(message.text, allow_remote_images=allow_remote_images))
+    draw_markdown(message.text, allow_remote_images=allow_remote_images)
     if outcome := unfinished_outcome(message):
         show_notice(Reply(text=message.text, outcome=outcome))
-
-
-# --- Untrusted Markdown -------------------------------------------------------------------
-
-FENCE_OPENING = re.compile(r"(`{3,})[^`]*$|(~{3,})")
-"""A fenced code block starting at the very beginning of a line."""
-UNSURE_BLOCK = re.compile(r" {0,3}[<\[]")
-"""An HTML block or a link reference definition (its title may span lines): inside them
-a fence is not a fence, so after one, nothing more is treated as code."""
-CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
-LINK_TARGET = re.compile(r"\]\(\s*<?|\]:\s*<?|<")
-"""Where a link's URL starts: [text](url), [label]: url and <url>."""
-LIVE_SCHEMES = ("data:", "javascript:", "vbscript:")
-
-
-def safe_markdown(text: str, *, allow_remote_images: bool = False) -> str:
-    """Model text made safe for st.markdown, which already escapes raw HTML.
-
-    - Images are not fetched: `![x](url)` is shown as text, since fetching a URL can send
-      data to anyone (unless allow_remote_images).
-    - `data:`, `javascript:` and `vbscript:` links lead nowhere (a `#` is put before them).
-    - `$` is shown as a dollar sign: LaTeX is not drawn, as it can draw something huge.
-
-    Fenced code blocks are left as they are (when in doubt, text is not taken for code).
-    """
-    return "".join(
-        part if is_code else disarm(part, allow_remote_images)
-        for part, is_code in split_fenced_code(text)
-    )
-
-
-def split_fenced_code(text: str) -> list[tuple[str, bool]]:
-    """The text in parts: (part, True) for a fenced code block, (part, False) for the rest."""
-    parts: list[tuple[str, bool]] = []
-    current: list[str] = []
-    fence: str | None = None
-    fences_are_certain = True
-
-    def close_part(is_code: bool) -> None:
-        if current:
-            parts.append(("".join(current), is_code))
-            current.clear()
-
-    for line in text.splitlines(keepends=True):
-        if fence is None:
-            opening = FENCE_OPENING.match(line.rstrip("\r\n"))
-            if opening and fences_are_certain:
-                close_part(is_code=False)
-                fence = opening.group(1) or opening.group(2)
-            elif UNSURE_BLOCK.match(line):
-                fences_are_certain = False
-            current.append(line)
-        else:
-            current.append(line)
-            stripped = line.strip(" \t\r\n")
-            if len(line) - len(line.lstrip(" ")) <= 3 and is_closing_fence(stripped, fence):
-                close_part(is_code=True)
-                fence = None
-    close_part(is_code=fence is not None)
-    return parts
-
-
-def is_closing_fence(line: str, fence: str) -> bool:
-    return len(line) >= len(fence) and line == fence[0] * len(line)
-
-
-def disarm(markdown: str, allow_remote_images: bool) -> str:
-    """Markdown outside code blocks with images, live links and math made harmless."""
-    if not allow_remote_images:
-        # "![" starts every kind of image; "!\[" is the same text, and never an image.
-        markdown = markdown.replace("![", "!\\[")
-    markdown = LINK_TARGET.sub(
-        lambda match: match[0] + ("#" if starts_live_url(markdown, match.end()) else ""),
-        markdown,
-    )
-    return escape_dollars(markdown)
-
-
-def starts_live_url(markdown: str, start: int) -> bool:
-    """Whether a data:, javascript: or vbscript: URL starts here, as a browser reads it:
-    after entities are decoded and tabs, line breaks and backslashes dropped."""
-    url = re.sub(r"[\t\r\n\\]", "", html.unescape(markdown[start : start + 100]))
-    return url.lstrip("".join(map(chr, range(33)))).lower().startswith(LIVE_SCHEMES)
-
-
-def escape_dollars(markdown: str) -> str:
-    """`$` escaped so that no math is drawn, except inside `code spans`."""
-    pieces = []
-    position = 0
-    for span in CODE_SPAN.finditer(markdown):
-        pieces.append(escape_dollars_in_text(markdown[position : span.start()]))
-        pieces.append(span[0])
-        position = span.end()
-    pieces.append(escape_dollars_in_text(markdown[position:]))
-    return "".join(pieces)
-
-
-def escape_dollars_in_text(text: str) -> str:
-    # An odd number of backslashes before a "$" already escapes it.
-    return re.sub(
-        r"(\\*)\$",
-        lambda match: match[1] + ("$" if len(match[1]) % 2 else "\\$"),
-        text,
-    )

@@ -1,0 +1,252 @@
+"""Untrusted text drawn so that it cannot reach out of the page.
+
+A model's reply is untrusted: a prompt injection in a pasted document can make the model
+write anything, and the classic leak is an image whose URL carries the user's data. So no
+reply, stored message or greeting is handed to Streamlit's own Markdown drawing (which
+also draws Mermaid diagrams, math and `:help[...]` tooltips). Instead, safe by construction:
+
+1. markdown-it-py parses the text (CommonMark with tables and strikethrough, raw HTML off);
+   a link or image whose target is not an absolute http(s) or mailto URL stays text;
+2. an image is drawn as a link to it (or, with ALLOW_REMOTE_IMAGES, as an http(s) image);
+3. nh3 (Rust's ammonia) sanitizes the HTML with an allow-list of tags, attributes and
+   URL schemes, whatever the parser produced;
+4. st.html draws that HTML (it interprets no Markdown), and each top-level code block is
+   drawn by st.code (highlighting and a copy button).
+
+Text that is not Markdown at all (a provider's error message) is drawn by `show_error` as
+plain text under a title of our own.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import nh3
+import streamlit as st
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+from streamlit.delta_generator import DeltaGenerator
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+IMAGE_SCHEMES = frozenset({"http", "https"})
+TAGS = frozenset(
+    {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li"}
+    | {"pre", "code", "em", "strong", "s", "a", "table", "thead", "tbody", "tr", "th", "td"}
+)
+ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+IMAGE_ATTRIBUTES = {"img": {"src", "alt", "title"}}
+
+
+STYLE = """<style>
+.stHtml table { border-collapse: collapse; margin-bottom: 1rem; }
+.stHtml th, .stHtml td { border: 1px solid rgba(128, 128, 128, 0.35); padding: 0.25rem 0.75rem; }
+.stHtml blockquote { border-left: 3px solid rgba(128, 128, 128, 0.5); margin: 0 0 1rem;
+  padding-left: 1rem; }
+.stHtml code { background: rgba(128, 128, 128, 0.15); border-radius: 0.25rem;
+  padding: 0.1em 0.25em; font-size: 0.875em; }
+.stHtml pre code { display: block; padding: 0.75rem; overflow-x: auto; }
+</style>"""
+"""Tables, quotes and code in the drawn HTML styled much as Streamlit's Markdown is (our
+own constant: the sanitized HTML itself carries no style)."""
+
+
+@dataclass(frozen=True)
+class Code:
+    """A top-level code block: drawn by st.code."""
+
+    text: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class Html:
+    """Sanitized HTML of the blocks between two code blocks: drawn by st.html."""
+
+    html: str
+
+
+def is_allowed_url(url: str, schemes: frozenset[str] = LINK_SCHEMES) -> bool:
+    """Whether url is absolute and of one of these schemes (http(s) with a host)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    return scheme in schemes and (scheme == "mailto" or bool(parts.netloc))
+
+
+def image_as_link(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    """An image drawn as a link to it, or as an image if remote images are allowed."""
+    token = tokens[idx]
+    source = str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    if env.get("allow_remote_images") and is_allowed_url(source, IMAGE_SCHEMES):
+        return f'<img src="{escapeHtml(source)}" alt="{escapeHtml(alt)}">'
+    label = f"image: {alt}" if alt else "image"
+    return f'<a href="{escapeHtml(source)}">{escapeHtml(label)}</a>'
+
+
+@cache
+def parser() -> MarkdownIt:
+    """CommonMark with tables and strikethrough; no raw HTML; only http(s)/mailto targets."""
+    markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    markdown.validateLink = is_allowed_url  # type: ignore[method-assign]
+    markdown.add_render_rule("image", image_as_link)
+    return markdown
+
+
+def keep_allowed_url(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's last word on every attribute: URLs only absolute http(s)/mailto ones."""
+    if attribute == "src":
+        return value if is_allowed_url(value, IMAGE_SCHEMES) else None
+    if attribute == "href":
+        return value if is_allowed_url(value) else None
+    return value
+
+
+@cache
+def sanitizer(allow_remote_images: bool) -> nh3.Cleaner:
+    """An allow-list sanitizer; <img> only when remote images are allowed."""
+    return nh3.Cleaner(
+        tags=set(TAGS | {"img"} if allow_remote_images else TAGS),
+        attributes=ATTRIBUTES | (IMAGE_ATTRIBUTES if allow_remote_images else {}),
+        attribute_filter=keep_allowed_url,
+        url_schemes=set(LINK_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+    )
+
+
+Block = Code | Html
+
+
+def blocks_of(tokens: Sequence[Token], allow_remote_images: bool) -> list[Block]:
+    """Parsed Markdown as the blocks to draw: top-level code blocks, sanitized HTML between."""
+    markdown = parser()
+    env = {"allow_remote_images": allow_remote_images}
+    clean = sanitizer(allow_remote_images).clean
+    blocks: list[Block] = []
+    run: list[Token] = []
+
+    def close_run() -> None:
+        if run and (html := clean(markdown.renderer.render(run, markdown.options, env)).strip()):
+            blocks.append(Html(html))
+        run.clear()
+
+    for token in tokens:
+        if token.level == 0 and token.type in ("fence", "code_block"):
+            close_run()
+            language = token.info.split()[0] if token.info.strip() else None
+            blocks.append(Code(token.content, language))
+        else:
+            run.append(token)
+    close_run()
+    return blocks
+
+
+@lru_cache(maxsize=256)
+def safe_blocks(text: str, *, allow_remote_images: bool = False) -> tuple[Block, ...]:
+    """Markdown as the blocks to draw. Cached: a page draws the same replies at every rerun."""
+    tokens = parser().parse(text, {"allow_remote_images": allow_remote_images})
+    return tuple(blocks_of(tokens, allow_remote_images))
+
+
+def safe_html(text: str, *, allow_remote_images: bool = False) -> str:
+    """The whole text as sanitized HTML, code blocks included (for checks and tests)."""
+    html = parser().render(text, {"allow_remote_images": allow_remote_images})
+    return sanitizer(allow_remote_images).clean(html)
+
+
+def draw_blocks(blocks: Iterable[Block]) -> None:
+    for block in blocks:
+        if isinstance(block, Code):
+            st.code(block.text, language=block.language)
+        else:
+            st.html(block.html)
+
+
+def draw_markdown(text: str, *, allow_remote_images: bool = False) -> None:
+    """Draw untrusted Markdown into the current container, safely."""
+    draw_blocks(safe_blocks(text, allow_remote_images=allow_remote_images))
+
+
+class StreamedMarkdown:
+    """Untrusted Markdown drawn as it streams, at a cost that does not grow with its length.
+
+    Every top-level block but the last can no longer change as text is added (CommonMark
+    reads blocks top to bottom), so it is drawn once, into `settled`; at each redraw only
+    the text from the last block on is parsed again, and drawn as the one element of
+    `last`. (A link to a reference defined further down shows as text until the reply is
+    drawn again from the store, parsed in one piece.)
+    """
+
+    def __init__(self, allow_remote_images: bool) -> None:
+        self.allow_remote_images = allow_remote_images
+        self.placeholder = st.empty()
+        self.settled: DeltaGenerator | None = None
+        self.last: DeltaGenerator | None = None
+        self.drawn_up_to = 0
+        """How many characters of the text are drawn for good (in `settled`)."""
+
+    def draw(self, text: str) -> None:
+        if self.settled is None or self.last is None:
+            box = self.placeholder.container()
+            self.settled, self.last = box.container(), box.empty()
+        rest = normalized(text)[self.drawn_up_to :]
+        tokens = parser().parse(rest, {"allow_remote_images": self.allow_remote_images})
+        starts = [i for i, token in enumerate(tokens) if token.level == 0 and token.nesting >= 0]
+        if len(starts) > 1:
+            last = starts[-1]
+            with self.settled:
+                draw_blocks(blocks_of(tokens[:last], self.allow_remote_images))
+            self.drawn_up_to += offset_of_line(rest, (tokens[last].map or [0])[0])
+            tokens = tokens[last:]
+        # One top-level block: at most one element, so that it replaces the one before.
+        blocks = blocks_of(tokens, self.allow_remote_images)
+        block = blocks[0] if blocks else None
+        if isinstance(block, Code):
+            self.last.code(block.text, language=block.language)
+        elif isinstance(block, Html):
+            self.last.html(block.html)
+        else:
+            self.last.empty()
+
+
+def offset_of_line(text: str, line: int) -> int:
+    """Where a line starts, counting only \\n as a line end, as the parser does."""
+    offset = 0
+    for _ in range(line):
+        offset = text.index("\n", offset) + 1
+    return offset
+
+
+def normalized(text: str) -> str:
+    """Line ends as the parser sees them (it reads \r\n and \r as \n)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def style_drawn_markdown() -> None:
+    """Add STYLE to the page (once per run; a style-only st.html takes no space)."""
+    st.html(STYLE)
+
+
+def as_markdown_literal(text: str) -> str:
+    """One line of untrusted text for a place where Streamlit draws Markdown and nothing
+    else will do (a button's label): every ASCII punctuation character backslash-escaped,
+    which CommonMark defines to stand for itself, so no Markdown syntax can form."""
+    return "".join(f"\\{character}" if character in string.punctuation else character
+                   for character in " ".join(text.split()))
+
+
+def show_error(title: str, detail: str | None = None) -> None:
+    """An error: `title` is our own Markdown; `detail` (a provider's or a library's
+    message, whatever it contains) is shown as plain text under it."""
+    st.error(title)
+    if detail:
+        st.code(detail, language=None, wrap_lines=True)
