@@ -240,8 +240,10 @@ def as_markdown_literal(text: str) -> str:
     """One line of untrusted text for a place where Streamlit draws Markdown and nothing
     else will do (a button's label): every ASCII punctuation character backslash-escaped,
     which CommonMark defines to stand for itself, so no Markdown syntax can form."""
-    return "".join(f"\\{character}" if character in string.punctuation else character
-                   for character in " ".join(text.split()))
+    return "".join(
+        f"\\{character}" if character in string.punctuation else character
+        for character in " ".join(text.split())
+    )
 
 
 def show_error(title: str, detail: str | None = None) -> None:
