@@ -125,14 +125,6 @@ def sanitizer(allow_remote_images: bool) -> nh3.Cleaner:
 
 Block = Code | Html
 
-CODE_ELEMENTS_PER_TEXT = 20
-"""A text with more top-level code blocks than this is drawn as one HTML element, its code
-verbatim but without highlighting: each st.code is an element of its own, and hundreds of
-them would make every rerun slow."""
-SETTLED_PARAGRAPH_CHARACTERS = 4_000
-"""While a reply streams, a paragraph longer than this is drawn in parts, cut at a line
-end, so that a redraw parses no more than about this much (see StreamedMarkdown)."""
-
 
 def blocks_of(tokens: Sequence[Token], allow_remote_images: bool) -> list[Block]:
     """Parsed Markdown as the blocks to draw: top-level code blocks, sanitized HTML between."""
@@ -147,9 +139,8 @@ def blocks_of(tokens: Sequence[Token], allow_remote_images: bool) -> list[Block]
             blocks.append(Html(html))
         run.clear()
 
-    code_blocks = sum(is_code_block(token) for token in tokens)
     for token in tokens:
-        if code_blocks <= CODE_ELEMENTS_PER_TEXT and is_code_block(token):
+        if token.level == 0 and token.type in ("fence", "code_block"):
             close_run()
             language = token.info.split()[0] if token.info.strip() else None
             blocks.append(Code(token.content, language))
@@ -157,10 +148,6 @@ def blocks_of(tokens: Sequence[Token], allow_remote_images: bool) -> list[Block]
             run.append(token)
     close_run()
     return blocks
-
-
-def is_code_block(token: Token) -> bool:
-    return token.level == 0 and token.type in ("fence", "code_block")
 
 
 @lru_cache(maxsize=256)
@@ -211,9 +198,17 @@ class StreamedMarkdown:
         if self.settled is None or self.last is None:
             box = self.placeholder.container()
             self.settled, self.last = box.container(), box.empty()
+        rest = normalized(text)[self.drawn_up_to :]
+        tokens = parser().parse(rest, {"allow_remote_images": self.allow_remote_images})
+        starts = [i for i, token in enumerate(tokens) if token.level == 0 and token.nesting >= 0]
+        if len(starts) > 1:
+            last = starts[-1]
+            with self.settled:
+                draw_blocks(blocks_of(tokens[:last], self.allow_remote_images))
+            self.drawn_up_to += offset_of_line(rest, (tokens[last].map or [0])[0])
+            tokens = tokens[last:]
         # One top-level block: at most one element, so that it replaces the one before.
-        rest = self.settle(normalized(text), self.settled)
-        blocks = blocks_of(rest, self.allow_remote_images)
+        blocks = blocks_of(tokens, self.allow_remote_images)
         block = blocks[0] if blocks else None
         if isinstance(block, Code):
             self.last.code(block.text, language=block.language)
@@ -221,34 +216,6 @@ class StreamedMarkdown:
             self.last.html(block.html)
         else:
             self.last.empty()
-
-    def settle(self, text: str, settled_box: DeltaGenerator) -> list[Token]:
-        """Draw for good, into `settled`, every top-level block but the last, and all but
-        the last SETTLED_PARAGRAPH_CHARACTERS of a long last paragraph (cut at a line end:
-        until the reply is drawn again from the store, it shows as two paragraphs, each
-        parsed and sanitized like any text); return the tokens of the rest."""
-        options = {"allow_remote_images": self.allow_remote_images}
-        while True:
-            rest = text[self.drawn_up_to :]
-            tokens = parser().parse(rest, options)
-            starts = [
-                i for i, token in enumerate(tokens) if token.level == 0 and token.nesting >= 0
-            ]
-            if len(starts) > 1:
-                settled = tokens[: starts[-1]]
-                end = offset_of_line(rest, (tokens[starts[-1]].map or [0])[0])
-            elif (
-                tokens
-                and tokens[0].type == "paragraph_open"
-                and (cut := rest.rfind("\n", 0, len(rest) - SETTLED_PARAGRAPH_CHARACTERS)) > 0
-            ):
-                settled = parser().parse(rest[:cut], options)
-                end = cut + 1
-            else:
-                return tokens
-            with settled_box:
-                draw_blocks(blocks_of(settled, self.allow_remote_images))
-            self.drawn_up_to += end
 
 
 def offset_of_line(text: str, line: int) -> int:
