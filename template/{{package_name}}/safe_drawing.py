@@ -251,4 +251,9 @@ def show_error(title: str, detail: str | None = None) -> None:
     message, whatever it contains) is shown as plain text under it."""
     st.error(title)
     if detail:
-        st.code(detail, language=None, wrap_lines=True)
+        show_plain_text(detail)
+
+
+def show_plain_text(text: str) -> None:
+    """Text that is not ours (a provider's or a database's message) as plain text."""
+    st.code(text, language=None, wrap_lines=True)
