@@ -321,6 +321,7 @@ def stream_reply(
             drawing.draw(reply.text)
 
         read_reply(chunks, reply, timeout_seconds=timeout_seconds, draw=draw, hang_up=hang_up)
+    drawing.finish(reply.text)
     if reply.notice:
         show_notice(reply)
     return reply

@@ -125,9 +125,22 @@ def sanitizer(allow_remote_images: bool) -> nh3.Cleaner:
 
 Block = Code | Html
 
+CODE_ELEMENTS_PER_TEXT = 40
+"""At most this many top-level code blocks of one text are drawn by st.code (highlighting
+and a copy button); any further ones are drawn verbatim inside the HTML around them. Each
+st.code is an element of its own, and hundreds of them would make every rerun slow."""
+PARAGRAPH_PART_CHARACTERS = 4_000
+"""While a reply streams, a paragraph longer than this is drawn in parts cut at line ends
+(see StreamedMarkdown), so that a redraw parses no more than about this much."""
 
-def blocks_of(tokens: Sequence[Token], allow_remote_images: bool) -> list[Block]:
-    """Parsed Markdown as the blocks to draw: top-level code blocks, sanitized HTML between."""
+
+def blocks_of(
+    tokens: Sequence[Token],
+    allow_remote_images: bool,
+    code_elements: int = CODE_ELEMENTS_PER_TEXT,
+) -> list[Block]:
+    """Parsed Markdown as the blocks to draw: top-level code blocks (the first
+    `code_elements` of them), sanitized HTML between."""
     markdown = parser()
     env = {"allow_remote_images": allow_remote_images}
     clean = sanitizer(allow_remote_images).clean
@@ -140,8 +153,9 @@ def blocks_of(tokens: Sequence[Token], allow_remote_images: bool) -> list[Block]
         run.clear()
 
     for token in tokens:
-        if token.level == 0 and token.type in ("fence", "code_block"):
+        if token.level == 0 and token.type in ("fence", "code_block") and code_elements > 0:
             close_run()
+            code_elements -= 1
             language = token.info.split()[0] if token.info.strip() else None
             blocks.append(Code(token.content, language))
         else:
@@ -180,35 +194,35 @@ class StreamedMarkdown:
     """Untrusted Markdown drawn as it streams, at a cost that does not grow with its length.
 
     Every top-level block but the last can no longer change as text is added (CommonMark
-    reads blocks top to bottom), so it is drawn once, into `settled`; at each redraw only
-    the text from the last block on is parsed again, and drawn as the one element of
-    `last`. (A link to a reference defined further down shows as text until the reply is
-    drawn again from the store, parsed in one piece.)
+    reads blocks top to bottom), so it is drawn once, into `settled` (a container in the
+    placeholder `parts`); at each redraw only the text from the last block on is parsed
+    again, and drawn as the one element of `last`. A last block that is a paragraph longer
+    than PARAGRAPH_PART_CHARACTERS is settled in parts cut at line ends, each parsed and
+    sanitized like any text; `finish` draws it again in one piece. (A link to a reference
+    defined further down shows as text until the reply is drawn again from the store,
+    parsed in one piece.)
     """
 
     def __init__(self, allow_remote_images: bool) -> None:
         self.allow_remote_images = allow_remote_images
         self.placeholder = st.empty()
+        self.parts: DeltaGenerator | None = None
         self.settled: DeltaGenerator | None = None
         self.last: DeltaGenerator | None = None
         self.drawn_up_to = 0
         """How many characters of the text are drawn for good (in `settled`)."""
+        self.code_elements = CODE_ELEMENTS_PER_TEXT
+        """How many more top-level code blocks may be drawn by st.code."""
+        self.drawn_in_parts = False
 
     def draw(self, text: str) -> None:
         if self.settled is None or self.last is None:
             box = self.placeholder.container()
-            self.settled, self.last = box.container(), box.empty()
-        rest = normalized(text)[self.drawn_up_to :]
-        tokens = parser().parse(rest, {"allow_remote_images": self.allow_remote_images})
-        starts = [i for i, token in enumerate(tokens) if token.level == 0 and token.nesting >= 0]
-        if len(starts) > 1:
-            last = starts[-1]
-            with self.settled:
-                draw_blocks(blocks_of(tokens[:last], self.allow_remote_images))
-            self.drawn_up_to += offset_of_line(rest, (tokens[last].map or [0])[0])
-            tokens = tokens[last:]
+            self.parts, self.last = box.empty(), box.empty()
+            self.settled = self.parts.container()
+        tokens = self.settle(normalized(text), self.settled)
         # One top-level block: at most one element, so that it replaces the one before.
-        blocks = blocks_of(tokens, self.allow_remote_images)
+        blocks = blocks_of(tokens, self.allow_remote_images, self.code_elements)
         block = blocks[0] if blocks else None
         if isinstance(block, Code):
             self.last.code(block.text, language=block.language)
@@ -216,6 +230,46 @@ class StreamedMarkdown:
             self.last.html(block.html)
         else:
             self.last.empty()
+
+    def settle(self, text: str, settled_box: DeltaGenerator) -> list[Token]:
+        """Draw for good every top-level block but the last, and all but the last
+        PARAGRAPH_PART_CHARACTERS or so of a long last paragraph; the tokens of the rest."""
+        env = {"allow_remote_images": self.allow_remote_images}
+        rest = text[self.drawn_up_to :]
+        tokens = parser().parse(rest, env)
+        while True:
+            starts = [
+                i for i, token in enumerate(tokens) if token.level == 0 and token.nesting >= 0
+            ]
+            if len(starts) > 1:
+                settled, tokens = tokens[: starts[-1]], tokens[starts[-1] :]
+                end = offset_of_line(rest, (tokens[0].map or [0])[0])
+            elif (
+                tokens
+                and tokens[0].type == "paragraph_open"
+                and (cut := rest.rfind("\n", 0, len(rest) - PARAGRAPH_PART_CHARACTERS)) > 0
+            ):
+                settled, end = parser().parse(rest[:cut], env), cut + 1
+                tokens = parser().parse(rest[end:], env)
+                self.drawn_in_parts = True
+            else:
+                return tokens
+            blocks = blocks_of(settled, self.allow_remote_images, self.code_elements)
+            self.code_elements -= sum(isinstance(block, Code) for block in blocks)
+            with settled_box:
+                draw_blocks(blocks)
+            self.drawn_up_to += end
+            rest = rest[end:]
+
+    def finish(self, text: str) -> None:
+        """The whole text, once complete: parsed in one piece into the cache that redraws
+        from the store read, and drawn again from it if a paragraph was drawn in parts."""
+        blocks = safe_blocks(text, allow_remote_images=self.allow_remote_images)
+        if self.drawn_in_parts and self.parts is not None and self.last is not None:
+            # A container drawn where one was keeps its elements; an element does not.
+            self.parts.empty()
+            with self.last.container():
+                draw_blocks(blocks)
 
 
 def offset_of_line(text: str, line: int) -> int:
