@@ -292,8 +292,9 @@ def style_drawn_markdown() -> None:
 
 def as_markdown_literal(text: str) -> str:
     """One line of untrusted text for a place where Streamlit draws Markdown and nothing
-    else will do (a button's label): every ASCII punctuation character backslash-escaped,
-    which CommonMark defines to stand for itself, so no Markdown syntax can form."""
+    else will do (a button's label, a name inside a message of ours): every ASCII
+    punctuation character backslash-escaped, which CommonMark defines to stand for itself,
+    so no Markdown syntax can form."""
     return "".join(
         f"\\{character}" if character in string.punctuation else character
         for character in " ".join(text.split())
