@@ -36,6 +36,12 @@ def app_url(rendered, faulty_server: FaultyServer) -> Iterator[str]:
         OPENAI_API_KEY="sk-test-not-a-real-key",
         OPENAI_BASE_URL=faulty_server.base_url,
         LLM_MAX_RETRIES="0",
+        # The whole-reply timeout is not under test here (tests/test_reply_endings.py plays
+        # it). The 200 KB reply comes in 28,000 chunks, which the openai client and
+        # LangChain take 10 to 40 s to read on a busy 2-core machine, and under more load
+        # beyond the default 60 s: the reply was then cut short as timed out, and the test
+        # waited in vain for its end.
+        LLM_TIMEOUT_SECONDS="600",
         NO_PROXY="127.0.0.1,localhost",
     ) as url:
         yield url
