@@ -11,7 +11,7 @@ also draws Mermaid diagrams, math and `:help[...]` tooltips). Instead, safe by c
 3. nh3 (Rust's ammonia) sanitizes the HTML with an allow-list of tags, attributes and
    URL schemes, whatever the parser produced;
 4. st.html draws that HTML (it interprets no Markdown), and each top-level code block is
-   drawn by st.code (highlighting and a copy button).
+   drawn by st.code (highlighting and a copy button; the first CODE_ELEMENTS_PER_TEXT).
 
 Text that is not Markdown at all (a provider's error message) is drawn by `show_error` as
 plain text under a title of our own.
@@ -214,6 +214,7 @@ class StreamedMarkdown:
         self.code_elements = CODE_ELEMENTS_PER_TEXT
         """How many more top-level code blocks may be drawn by st.code."""
         self.drawn_in_parts = False
+        """Whether a paragraph was settled in parts: `finish` then draws the text again."""
 
     def draw(self, text: str) -> None:
         if self.settled is None or self.last is None:
