@@ -399,7 +399,14 @@ def commit_all(repo: Path, message: str) -> None:
     run("git", "commit", "-q", "--allow-empty", "-m", message, cwd=repo)
 
 
-NOT_THE_PROJECT = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".mypy_cache"}
+NOT_THE_PROJECT = {
+    ".git",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".mypy_cache",
+}
 """Folders that are not part of a generated project's content: git's, and tools' caches."""
 VERSION_ANSWERS = ("_commit:", "_src_path:")
 """Answers naming the template version and copy a project came from, not the project."""
