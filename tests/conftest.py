@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
@@ -35,6 +36,20 @@ def isolated_tools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         settings = home / "copier-settings.yml"
         settings.write_text("{}\n")
         patch.setenv("COPIER_SETTINGS_PATH", str(settings))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def components_scanned_once() -> Iterator[None]:
+    """Streamlit scans the metadata of every installed distribution for components each
+    time an AppTest runs first: about 0.6 s in this environment, and most of the time of
+    the in-process AppTests. Nothing is installed while the tests run, so scan once (the
+    generated projects' conftest.py does the same)."""
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as patch:
+        scan = functools.cache(manifest_scanner.scan_component_manifests)
+        patch.setattr(manifest_scanner, "scan_component_manifests", scan)
         yield
 
 

@@ -8,6 +8,7 @@ build_configured_model, so that a change of the template is followed in one plac
 from __future__ import annotations
 
 import atexit
+import contextlib
 import difflib
 import functools
 import importlib
@@ -399,7 +400,14 @@ def commit_all(repo: Path, message: str) -> None:
     run("git", "commit", "-q", "--allow-empty", "-m", message, cwd=repo)
 
 
-NOT_THE_PROJECT = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".mypy_cache"}
+NOT_THE_PROJECT = {
+    ".git",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".mypy_cache",
+}
 """Folders that are not part of a generated project's content: git's, and tools' caches."""
 VERSION_ANSWERS = ("_commit:", "_src_path:")
 """Answers naming the template version and copy a project came from, not the project."""
@@ -693,11 +701,74 @@ def generated_fakes(project: Path) -> ModuleType:
 def own_tests_pass(project: Path, python: Path) -> None:
     """Run a generated project's own test suite, as its README says (`pytest`), with the
     Python of an environment holding what the project declares (see make_environment)."""
+    pool = bytecode_pool(python)
+    borrow_bytecode(pool, site_packages(python))
     result = run(
         python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, env=clean_env()
     )
+    lend_bytecode(site_packages(python), pool)
 
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def site_packages(python: Path) -> Path:
+    """The site-packages folder of a virtual environment, given its Python."""
+    return next((python.parent.parent / "lib").glob("python3.*/site-packages"))
+
+
+def bytecode_pool(python: Path) -> Path:
+    """Where the environments made by make_environment (side by side in one folder) share
+    the modules their Python compiled: see lend_bytecode."""
+    return python.parent.parent.parent / "bytecode"
+
+
+def compiled_modules(site: Path) -> dict[Path, Path]:
+    """The compiled modules (.pyc) that Python keeps for a site-packages folder, each by its
+    path relative to that folder's bytecode (beside the sources in __pycache__ folders, or
+    under PYTHONPYCACHEPREFIX, as scripts/test sets it)."""
+    folder = bytecode_folder(site)
+    return {path.relative_to(folder): path for path in folder.rglob("*.pyc")}
+
+
+def bytecode_folder(site: Path) -> Path:
+    """Where Python writes the bytecode of the modules under `site`."""
+    if sys.pycache_prefix:
+        return Path(sys.pycache_prefix) / site.relative_to(site.anchor)
+    return site
+
+
+def lend_bytecode(site: Path, pool: Path) -> None:
+    """Hard-link the compiled modules (.pyc) of an environment's site-packages into the pool.
+
+    uv installs every environment of a run from its cache by hard links, so a library's
+    source files are the same files in each, and a .pyc compiled in one (which records its
+    source's size and time) is valid in all: a suite in a new environment then imports its
+    libraries without compiling them again (about 10 s of CPU per suite). Python checks each
+    .pyc against its source and compiles afresh any that does not match.
+    """
+    for relative, compiled in compiled_modules(site).items():
+        shared = pool / relative
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.link(compiled, shared)
+
+
+def borrow_bytecode(pool: Path, site: Path) -> None:
+    """Hard-link the pool's compiled modules into an environment's bytecode, where the
+    environment has their package and no .pyc of its own yet (see lend_bytecode)."""
+    if not pool.is_dir():
+        return
+    folder = bytecode_folder(site)
+    for shared in pool.rglob("*.pyc"):
+        relative = shared.relative_to(pool)
+        package = (
+            relative.parent.parent if relative.parent.name == "__pycache__" else relative.parent
+        )
+        compiled = folder / relative
+        if (site / package).is_dir() and not compiled.exists():
+            compiled.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.link(shared, compiled)
 
 
 def declared_requirements(project: Path) -> list[str]:
