@@ -2,6 +2,8 @@
 
 It answers deterministically from what it was sent and streams its reply word by word,
 so it exercises the same path as a real provider: prompt, history, streaming, storage.
+Like a real provider it reports the tokens it read and wrote (LangChain's approximate
+count: about four characters a token), so that the usage a page shows is never empty.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 FINISHED = {"finish_reason": "stop"}
@@ -34,6 +38,13 @@ def offline_reply(messages: list[BaseMessage]) -> str:
     )
 
 
+def offline_usage(messages: list[BaseMessage], reply: str) -> UsageMetadata:
+    """The tokens the offline model reports for a reply: approximate counts."""
+    read = count_tokens_approximately(messages)
+    written = count_tokens_approximately([AIMessage(content=reply)])
+    return {"input_tokens": read, "output_tokens": written, "total_tokens": read + written}
+
+
 class OfflineChatModel(BaseChatModel):
     """Deterministic, streaming, offline: for first runs, demos and tests."""
 
@@ -52,7 +63,9 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        message = AIMessage(content=offline_reply(messages), response_metadata=FINISHED)
+        text = offline_reply(messages)
+        usage = offline_usage(messages, text)
+        message = AIMessage(content=text, response_metadata=FINISHED, usage_metadata=usage)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -62,11 +75,15 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        for word in re.findall(r"\S+\s*|\s+", offline_reply(messages)):
+        text = offline_reply(messages)
+        for word in re.findall(r"\S+\s*|\s+", text):
             time.sleep(self.seconds_per_word)
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=word))
             if run_manager:
                 run_manager.on_llm_new_token(word, chunk=chunk)
             yield chunk
-        # Like a real provider, say that the reply is complete: the app stores only those.
-        yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata=FINISHED))
+        # Like a real provider, say that the reply is complete (the app stores only
+        # those), and how many tokens it took.
+        usage = offline_usage(messages, text)
+        end = AIMessageChunk(content="", response_metadata=FINISHED, usage_metadata=usage)
+        yield ChatGenerationChunk(message=end)
