@@ -16,6 +16,9 @@ One run measures, side by side and in one process where it can:
   messages within the token budget as its graph state), opened through ?chat=<id>;
 - cold start of each variant: a fresh Python process that imports AppTest and runs the app
   once, from process start to the first page drawn;
+- the chat exported as Markdown and JSON at the largest size, for every generated app,
+  as a click on its download buttons builds them (the whole chat read through the app's
+  own Chats, then written by its chat_export.py): seconds and peak memory (tracemalloc);
 - `copier copy --defaults` of this template (vcs_ref HEAD) against a one-file template
   (copier's own floor);
 - with --suite-report, the template's test suite by test file, from a JUnit XML file
@@ -132,6 +135,9 @@ class Variant:
     turn: Callable[[AppTest, str], None] = ask
     baseline: bool = False
     """The variant every other one is compared with (the documented app)."""
+    export: Callable[[AppTest], tuple[str, str]] | None = None
+    """Build the chat's Markdown and JSON exports as its download buttons do (after a
+    run); None for an app without them."""
 
     def open(self) -> AppTest:
         """The app under AppTest, not yet run, with a clean st.cache_resource."""
@@ -155,15 +161,38 @@ def documented_variant() -> Variant:
     )
 
 
+def package_module(project: Path, package: str, name: str) -> Any:
+    """A module of a rendered project's package, imported into this process."""
+    import importlib
+
+    if str(project) not in sys.path:
+        sys.path.insert(0, str(project))
+    return importlib.import_module(f"{package}.{name}")
+
+
+def build_exports(export_module: Any, messages: list[BaseMessage]) -> tuple[str, str]:
+    """The Markdown and JSON a click on the download buttons writes."""
+    when = datetime.datetime.now(datetime.UTC)
+    markdown = export_module.to_markdown("Benchmark", messages, when)
+    return markdown, export_module.to_json("Benchmark", messages, when)
+
+
 def generated_variant(project: Path) -> Variant:
     """The app rendered with the template's default answers (provider openai)."""
     seed, stored = session_state_history("langchain_messages")
+
+    def export(app: AppTest) -> tuple[str, str]:
+        # SessionChats.recent is this list, sliced.
+        messages = list(app.session_state["langchain_messages"])
+        return build_exports(package_module(project, "my_chat_app", "chat_export"), messages)
+
     return Variant(
         "generated",
         project / "app.py",
         seed,
         stored,
         secrets={"LLM_PROVIDER": "openai", "OPENAI_API_KEY": API_KEY},
+        export=export,
     )
 
 
@@ -176,7 +205,7 @@ QUICK_BACKENDS = ("memory", "sqlite")
 
 def graph_store_history(
     project: Path, package: str, url: str, resources: ExitStack
-) -> tuple[Callable[..., None], Callable[..., int]]:
+) -> tuple[Callable[..., None], Callable[..., int], Callable[[AppTest], tuple[str, str]]]:
     """Seed and count functions for a LangGraph app (history_backend memory, sqlite or
     postgres) keeping its chats in the database `url` names.
 
@@ -230,19 +259,24 @@ def graph_store_history(
     def stored(app: AppTest) -> int:
         return int(store().count(chat_id_of(app)))
 
-    return seed, stored
+    def export(app: AppTest) -> tuple[str, str]:
+        messages = module("chat_files").whole_chat(store(), chat_id_of(app))
+        return build_exports(module("chat_export"), messages)
+
+    return seed, stored, export
 
 
 def langgraph_variant(project: Path, backend: str, url: str, resources: ExitStack) -> Variant:
     """The app rendered with history_backend=backend (LangGraph), chats in `url`."""
     package = f"bench_{backend}_chats"
-    seed, stored = graph_store_history(project, package, url, resources)
+    seed, stored, export = graph_store_history(project, package, url, resources)
     return Variant(
         backend,
         project / "app.py",
         seed,
         stored,
         secrets={"LLM_PROVIDER": "openai", "OPENAI_API_KEY": API_KEY, "CHAT_HISTORY_URL": url},
+        export=export,
     )
 
 
@@ -381,9 +415,68 @@ def check(app: AppTest, variant: Variant, what: str) -> None:
         raise RuntimeError(f"{variant.name} raised on {what}: {app.exception[0].value}")
 
 
+@dataclass
+class ExportResult:
+    variant: str
+    exchanges: int
+    seconds: list[float] = field(default_factory=list)
+    """Reading the whole chat and writing both files, per click."""
+    peak_mb: float = 0.0
+    """The most memory allocated at once while doing so (tracemalloc)."""
+    size_mb: float = 0.0
+    """Markdown and JSON together."""
+
+
+def measure_export(
+    variant: Variant, app: AppTest, exchanges: int, repeats: int
+) -> ExportResult | None:
+    """Both downloads of the chat the app shows, built as a click builds them."""
+    import tracemalloc
+
+    if variant.export is None:
+        return None
+    result = ExportResult(variant.name, exchanges)
+    for _ in range(repeats):
+        result.seconds.append(timed(lambda: variant.export(app)))  # type: ignore[misc]
+    tracemalloc.start()
+    markdown, json_text = variant.export(app)
+    result.peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    result.size_mb = (len(markdown.encode()) + len(json_text.encode())) / 1e6
+    return result
+
+
+def export_table(exports: list[ExportResult]) -> Table:
+    return Table(
+        "Export of a long chat (Markdown and JSON, as a click builds them; goal under 2 s)",
+        ["app", "exchanges", "median s", "peak MB", "files MB", "result"],
+        [
+            [
+                e.variant,
+                f"{e.exchanges:,}",
+                f"{statistics.median(e.seconds):.2f}",
+                f"{e.peak_mb:.0f}",
+                f"{e.size_mb:.1f}",
+                "pass" if statistics.median(e.seconds) < EXPORT_TARGET_SECONDS else "FAIL",
+            ]
+            for e in exports
+        ],
+        left=1,
+    )
+
+
+EXPORT_TARGET_SECONDS = 2.0
+
+
 def measure_chat(
-    variant: Variant, history: list[BaseMessage], repeats: int, base_url: str
+    variant: Variant,
+    history: list[BaseMessage],
+    repeats: int,
+    base_url: str,
+    exports: list[ExportResult] | None = None,
 ) -> ChatResult:
+    """Reruns and turns of a chat of `history`; with `exports`, also its downloads (after
+    the reruns, before the turns)."""
     result = ChatResult(variant.name, len(history) // 2)
     app = variant.open()
     variant.seed(app, history)
@@ -395,6 +488,8 @@ def measure_chat(
         check(app, variant, "a rerun")
     if model_stats(base_url)["requests"] != before:
         raise RuntimeError(f"{variant.name} called the model on a rerun with no input")
+    if exports is not None and (export := measure_export(variant, app, len(history) // 2, repeats)):
+        exports.append(export)
     for turn in range(repeats):
         stored = variant.stored(app)
         question = sentence(10_000_000 + turn)
@@ -960,13 +1055,17 @@ def main(argv: list[str] | None = None) -> None:
                     measure_chat(variant, exchanges(1), 1, url)
 
         results: list[ChatResult] = []
+        exports: list[ExportResult] = []
         for size in options.sizes:
             history = exchanges(size)
             for variant in variants:
                 env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": API_KEY} | variant.environment
                 with app_settings_environment(**env):
                     repeats = options.repeats * (1 if options.quick or size >= 1_000 else 3)
-                    result = measure_chat(variant, history, repeats, url)
+                    largest = size == max(options.sizes)
+                    result = measure_chat(
+                        variant, history, repeats, url, exports if largest else None
+                    )
                 results.append(result)
                 print(
                     f"  {variant.name} at {size:,} exchanges: rerun {ms(result.rerun)} ms, "
@@ -979,6 +1078,7 @@ def main(argv: list[str] | None = None) -> None:
         cold_start_table(cold, baseline),
         render_table(renders),
         targets_table(results, cold, renders, variants),
+        export_table(exports),
     ]
     if options.suite_report:
         tables.append(suite_table(*read_suite_report(options.suite_report)))

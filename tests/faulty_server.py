@@ -30,6 +30,9 @@ TRICKLE_PIECE = "drip "
 SLOW_REPLY = " ".join(f"word{number}" for number in range(50)) + " done."
 """Streamed over about 10 seconds: long enough to press Stop in a browser."""
 LONG_REPLY_END = "END OF THE LONG REPLY."
+USAGE = {"prompt_tokens": 1234, "completion_tokens": 56, "total_tokens": 1290}
+"""The usage reported after a complete reply, to a client that asks for it in the stream
+(stream_options.include_usage), as OpenAI's API does."""
 
 
 def long_reply(size: int = 200_000) -> str:
@@ -190,7 +193,8 @@ class FaultyHandler(BaseHTTPRequestHandler):
             status, headers, payload = ERRORS[scenario]
             self.send_json(status, payload, headers)
         else:
-            self.stream_reply(STREAMS[scenario])
+            asked = json.loads(body or b"{}").get("stream_options") or {}
+            self.stream_reply(STREAMS[scenario], with_usage=asked.get("include_usage") is True)
 
     def send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
         data = json.dumps(payload).encode()
@@ -202,7 +206,7 @@ class FaultyHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def stream_reply(self, stream: Stream) -> None:
+    def stream_reply(self, stream: Stream, with_usage: bool = False) -> None:
         chunked = stream.ending != "close"
         if not chunked:
             self.protocol_version = "HTTP/1.0"  # the body ends when the connection closes
@@ -224,6 +228,8 @@ class FaultyHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif stream.ending == "done":
             self.send_event(chunk({}, finish_reason=stream.finish_reason), chunked)
+            if with_usage:  # a last chunk with no choices, as OpenAI sends it
+                self.send_event({**chunk({}), "choices": [], "usage": USAGE}, chunked)
             self.send_event("[DONE]", chunked)
             self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()

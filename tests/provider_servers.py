@@ -112,6 +112,11 @@ class OpenAIChatCompletions(WireFormat):
             for piece in words(reply):
                 yield None, chunk({"content": piece})
             yield None, chunk({}, "stop")
+            if (request.body.get("stream_options") or {}).get("include_usage"):
+                # What OpenAI sends when asked: a last chunk with no choices.
+                usage = {"prompt_tokens": 10, "completion_tokens": len(words(reply))}
+                usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+                yield None, {**chunk({}), "choices": [], "usage": usage}
             yield None, "[DONE]"
 
         return sse(events())

@@ -108,3 +108,35 @@ def test_racing_claims_of_one_chat_give_it_one_owner(open_owners) -> None:
     assert len(set(results.values())) == 1  # every claimant sees the same owner
     [winner] = set(results.values())
     assert database.chats_of(winner, 50) == [(chat_id, f"{winner}'s question")]
+
+
+def test_monthly_usage_adds_up_per_owner_month_and_model_and_survives_a_restart(
+    open_owners,
+) -> None:
+    _, database = open_owners()
+    database.add_monthly_usage("alice", "2026-12", "gpt-4o-mini", (10, 2, 3))
+    database.add_monthly_usage("alice", "2026-12", "gpt-4o-mini", (1, 0, 1))
+    database.add_monthly_usage("alice", "2026-11", "gpt-4o-mini", (5, 0, 5))
+    database.add_monthly_usage("bob", "2026-12", "gpt-4o-mini", (7, 0, 7))
+    _, again = open_owners()
+
+    assert again.monthly_usage("alice", "2026-12") == {"gpt-4o-mini": (11, 2, 4)}
+    assert again.monthly_usage("carol", "2026-12") == {}
+
+
+def test_imported_export_is_the_importers_chat_with_the_same_messages(open_owners, package) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    store, _ = open_owners()
+    user_chats = importlib.import_module(f"{PACKAGE}.user_chats")
+    alice = user_chats.UserChats(store, '["https://issuer.example", "alice"]')
+    usage = {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7}
+    messages = [
+        HumanMessage(content="## hi\x01"),
+        AIMessage(content="```yo", usage_metadata=usage, response_metadata={"model_name": "m"}),
+    ]
+
+    chat_id = alice.import_chat(messages, 4000)
+    assert alice.owns(chat_id)
+    assert alice.chats() == [(chat_id, "## hi\x01")]
+    assert [m.model_dump() for m in alice.recent(chat_id, 10)] == [m.model_dump() for m in messages]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from faulty_server import ERRORS, NORMAL_REPLY, PARTIAL_REPLY, FaultyServer
+from faulty_server import ERRORS, NORMAL_REPLY, PARTIAL_REPLY, USAGE, FaultyServer
 from helpers import app_settings_environment, app_test, free_port, shown
 
 pytestmark = pytest.mark.filterwarnings("ignore:RunnableWithMessageHistory is deprecated")
@@ -32,6 +32,8 @@ class Turn:
     exceptions: list[str]
     messages: list[tuple[str, list[str], list[str]]]
     """Each chat message drawn: its role, its text (drawn HTML and code) and its error texts."""
+    captions: list[str]
+    """The captions of the last chat message (a reply's tokens and cost)."""
     history: list[BaseMessage]
     requests: int
     """How many requests the provider received for this question (retries included)."""
@@ -98,6 +100,7 @@ def snapshot(app, server: FaultyServer | None) -> Turn:
             )
             for message in app.chat_message
         ],
+        captions=[caption.value for caption in app.chat_message[-1].caption],
         history=list(app.session_state[SESSION_KEY]),
         requests=len(server.requests) if server else 0,
         sent=server.requests[-1]["messages"] if server and server.requests else [],
@@ -210,3 +213,13 @@ def test_only_failures_that_may_pass_are_retried(played) -> None:
     scenario, turns = played
 
     assert turns.failed.requests == EXPECTED[scenario].requests
+
+
+@pytest.mark.parametrize("played", ["server_error"], indirect=True)
+def test_reply_caption_shows_the_usage_the_server_streamed_and_its_cost(played) -> None:
+    _, turns = played
+    # gpt-4o-mini's prices in the rendered model_prices.toml: 0.15 and 0.60 US$ per million.
+    cost = (USAGE["prompt_tokens"] * 0.15 + USAGE["completion_tokens"] * 0.60) / 1_000_000
+
+    assert turns.failed.captions == []  # a failed call reports nothing, and shows nothing
+    assert turns.next.captions == [f"1,234 in · 56 out · US${cost:.4g}"]

@@ -63,9 +63,11 @@ WITH_A_CLIENT = [name for name, provider in PROVIDERS.items() if provider["modul
 
 def expected(source: dict[str, Any]) -> Any:
     """What a constructor argument is given, by its source in the table's `arguments`:
-    {setting: NAME}, {api_key: true} or {dict: {...}}."""
+    {setting: NAME}, {api_key: true}, {value: V} or {dict: {...}}."""
     if "api_key" in source:
         return API_KEY
+    if "value" in source:
+        return source["value"]
     if "dict" in source:
         return {key: expected(item) for key, item in source["dict"].items()}
     name = source["setting"]

@@ -125,13 +125,20 @@ def test_complete_reply_is_stored_whole_with_no_notice(played) -> None:
     turn = played["ok"]
 
     assert turn.asked.reply == ("ai", [NORMAL_REPLY], [])
-    assert turn.asked.stored == [("human", FIRST_QUESTION, {}), ("ai", NORMAL_REPLY, {})]
+    assert turn.asked.stored == [
+        ("human", FIRST_QUESTION, {}),
+        ("ai", NORMAL_REPLY, REPORTED_USAGE),
+    ]
 
 
 CUT_OFF = "The reply was cut off: it ended before the provider said it was finished."
 LENGTH = "The reply stopped at the token limit. Raise LLM_MAX_TOKENS"
 FILTERED = "The provider's content filter stopped this reply."
 TIMEOUT = "The reply took longer than LLM_TIMEOUT_SECONDS and was cut short."
+
+REPORTED_USAGE = {"model_name": "gpt-4o-mini"}
+"""What a reply whose stream reported usage is stored with beside its usage_metadata
+(tests/faulty_server.py reports it after a finish reason, when asked)."""
 
 MARKED = {
     # ending: (what arrived, the notice, the marker it is stored with)
@@ -168,9 +175,10 @@ def test_unfinished_reply_is_stored_marked_and_its_notice_survives_a_rerun(
     text, notice, marker = MARKED[ending]
     turn = played[ending]
 
+    reported = REPORTED_USAGE if ending != "closed_without_finish" else {}
     assert turn.asked.stored == [
         ("human", FIRST_QUESTION, {}),
-        ("ai", text, {"unfinished": marker}),
+        ("ai", text, {"unfinished": marker} | reported),
     ]
     assert turn.rerun.messages[1:] == turn.asked.messages[1:]
 

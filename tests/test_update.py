@@ -156,9 +156,14 @@ def test_switching_provider_gives_a_fresh_render_for_that_provider_plus_the_user
     # another provider's default model, so copier asks again and takes the new default.
     _, project = edited_project_at_v1(tmp_path)
 
+    prices = (project / "model_prices.toml").read_text(encoding="utf-8")
+
     update(project, model_provider="anthropic")
 
     expected = with_user_edits(rendered("provider-anthropic"), tmp_path / "expected")
+    # The price table is the user's (_skip_if_exists): kept as it was, the old provider's.
+    assert (project / "model_prices.toml").read_text(encoding="utf-8") == prices
+    (expected / "model_prices.toml").write_text(prices, encoding="utf-8")
     assert_same_files(project, expected)
 
 
