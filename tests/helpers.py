@@ -100,8 +100,11 @@ ANSWER_SETS |= {
     f"backend-{name}": {"history_backend": name, "package_name": f"{name}_chats"}
     for name in HISTORY_BACKENDS
 }
+ANSWER_SETS["backend-memory"]["attachments"] = "both"
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
-backend has its own package name, so that in-process AppTests can import them side by side."""
+backend has its own package name, so that in-process AppTests can import them side by side.
+"backend-memory" also takes files (attachments=both), so that its own suite, ruff and mypy
+check the file modules without a render of their own."""
 
 OWN_SUITE_ANSWER_SETS = [
     "offline",
