@@ -29,7 +29,8 @@ def stored_turn(question: str, reply: Reply, failure: str | None = None) -> list
         answer = AIMessage(content=reply.text, response_metadata=metadata)
         return [HumanMessage(content=question), answer]
     if failure is None and reply.outcome is not None and reply.text.strip():
-        return [HumanMessage(content=question), unfinished_message(reply.text, reply.outcome)]
+        unfinished = unfinished_message(reply.text, reply.outcome, reply.finish_reason)
+        return [HumanMessage(content=question), unfinished]
     explanation = failure or reply.notice or NOTICES[Outcome.CUT_OFF]
     if reply.outcome is Outcome.STOPPED and failure is None:
         explanation = STOPPED_BEFORE_ANY_TEXT
