@@ -99,6 +99,11 @@ ANSWER_SETS |= {
     f"backend-{name}": {"history_backend": name, "package_name": f"{name}_chats"}
     for name in HISTORY_BACKENDS
 }
+ANSWER_SETS["no-chat-features"] = {
+    "chat_features": [],
+    "history_backend": "sqlite",
+    "package_name": "plain_sqlite_chats",
+}
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
 backend has its own package name, so that in-process AppTests can import them side by side."""
 
