@@ -82,21 +82,22 @@ def test_edit_first_question_flip_back_and_reload_keep_the_version(page) -> None
     assert questions(page) == ["first question", "second question", "third question"]
     assert page.get_by_text("1/2").is_visible()
     if os.environ.get("UPDATE_SCREENSHOT"):
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.set_viewport_size({"width": 1000, "height": 1450})  # the whole chat
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SCREENSHOT))
 
 
 def test_thumbs_up_survives_a_reload(page) -> None:
     ask(page, "rate this")
-    thumbs_up = page.get_by_test_id("stFeedback").last.get_by_role("button").first
+    thumbs_up = page.get_by_test_id("stFeedback").last.get_by_role("radio").first
     thumbs_up.click()
+    page.get_by_label("Comment (optional)").wait_for(timeout=30_000)  # shown after a thumb
     settle(page)
 
     reload(page)
 
-    thumbs_up = page.get_by_test_id("stFeedback").last.get_by_role("button").first
-    assert thumbs_up.get_attribute("aria-pressed") == "true" or "Selected" in (
-        thumbs_up.get_attribute("kind") or ""
-    )
+    thumbs_up = page.get_by_test_id("stFeedback").last.get_by_role("radio").first
+    assert thumbs_up.get_attribute("aria-checked") == "true"
 
 
 def test_copy_puts_the_reply_markdown_on_the_clipboard(page) -> None:
