@@ -528,11 +528,30 @@ REPLY_END = "to talk to a real model."
 """How every reply of the offline model ends."""
 
 
+MESSAGE_CONTROLS = ", ".join(
+    f'[data-testid="{test_id}"]'
+    for test_id in ("stButton", "stPopover", "stFeedback", "stTextInput", "stCaptionContainer")
+)
+"""The widgets a chat message may hold under its text (Edit, versions, Regenerate, Copy,
+thumbs, a comment, Send it again): not part of the message's text."""
+
+
 def messages(page) -> list[str]:
-    """The text of every chat message on a served app's page, top to bottom (avatars left
-    out)."""
+    """The text of every chat message on a served app's page, top to bottom (avatars and
+    the controls under a message left out: hidden while the text is read)."""
     contents = page.locator(CHAT_MESSAGES).get_by_test_id("stChatMessageContent")
-    return [text.strip() for text in contents.all_inner_texts()]
+    texts = contents.evaluate_all(
+        """(nodes, controls) => {
+            const hidden = nodes.flatMap((node) => [...node.querySelectorAll(controls)]);
+            const display = hidden.map((element) => element.style.display);
+            hidden.forEach((element) => { element.style.display = "none"; });
+            const texts = nodes.map((node) => node.innerText);
+            hidden.forEach((element, i) => { element.style.display = display[i]; });
+            return texts;
+        }""",
+        MESSAGE_CONTROLS,
+    )
+    return [text.strip() for text in texts]
 
 
 def shown(part: Any) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -51,8 +50,8 @@ def click(page, name: str, number: int = -1) -> None:
 
 
 def questions(page) -> list[str]:
-    """The first line of every question on the page (the controls under it left out)."""
-    return [text.splitlines()[0] for text in messages(page)[1::2]]
+    """Every question on the page."""
+    return messages(page)[1::2]
 
 
 def reload(page) -> None:
