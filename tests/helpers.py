@@ -562,12 +562,25 @@ def shown(part: Any) -> str:
     import nh3
 
     texts = []
-    for node in part:
+    for node in in_sight(part):
         if node.type == "html":
             texts.append(html.unescape(nh3.clean(node.value, tags=set())))
         elif node.type == "code":
             texts.append(node.value)
     return "\n".join(texts).strip()
+
+
+def in_sight(node: Any) -> Iterator[Any]:
+    """An AppTest node and all it holds, but not what a popover holds (a reply's Copy
+    control holds its Markdown source: shown once the popover is opened)."""
+    from streamlit.testing.v1.element_tree import Block
+
+    if node.type == "popover":
+        return
+    yield node
+    if isinstance(node, Block):
+        for child in node.children.values():
+            yield from in_sight(child)
 
 
 def ask(page, question: str) -> None:
