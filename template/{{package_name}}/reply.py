@@ -104,9 +104,9 @@ class ReplyUnfinished(Exception):  # noqa: N818 (not an error: a reply that ende
 
 def unfinished_message(text: str, outcome: Outcome, finish_reason: str | None = None) -> AIMessage:
     """How a reply that did not end normally is stored: its text, marked with its outcome
-    (and the provider's finish reason, if it gave one, for the notice drawn again)."""
+    (and, for a reply cut off, the provider's finish reason, named by its notice)."""
     metadata = {UNFINISHED: outcome.value}
-    if finish_reason:
+    if finish_reason and outcome is Outcome.CUT_OFF:
         metadata["finish_reason"] = finish_reason
     return AIMessage(content=text, response_metadata=metadata)
 
