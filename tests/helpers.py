@@ -100,6 +100,11 @@ ANSWER_SETS |= {
     f"backend-{name}": {"history_backend": name, "package_name": f"{name}_chats"}
     for name in HISTORY_BACKENDS
 }
+ANSWER_SETS["no-chat-features"] = {
+    "chat_features": [],
+    "history_backend": "sqlite",
+    "package_name": "plain_sqlite_chats",
+}
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
 backend has its own package name, so that in-process AppTests can import them side by side."""
 
@@ -531,11 +536,30 @@ REPLY_END = "to talk to a real model."
 """How every reply of the offline model ends."""
 
 
+MESSAGE_CONTROLS = ", ".join(
+    f'[data-testid="{test_id}"]'
+    for test_id in ("stButton", "stPopover", "stFeedback", "stTextInput", "stCaptionContainer")
+)
+"""The widgets a chat message may hold under its text (Edit, versions, Regenerate, Copy,
+thumbs, a comment, Send it again): not part of the message's text."""
+
+
 def messages(page) -> list[str]:
-    """The text of every chat message on a served app's page, top to bottom (avatars left
-    out)."""
+    """The text of every chat message on a served app's page, top to bottom (avatars and
+    the controls under a message left out: hidden while the text is read)."""
     contents = page.locator(CHAT_MESSAGES).get_by_test_id("stChatMessageContent")
-    return [text.strip() for text in contents.all_inner_texts()]
+    texts = contents.evaluate_all(
+        """(nodes, controls) => {
+            const hidden = nodes.flatMap((node) => [...node.querySelectorAll(controls)]);
+            const display = hidden.map((element) => element.style.display);
+            hidden.forEach((element) => { element.style.display = "none"; });
+            const texts = nodes.map((node) => node.innerText);
+            hidden.forEach((element, i) => { element.style.display = display[i]; });
+            return texts;
+        }""",
+        MESSAGE_CONTROLS,
+    )
+    return [text.strip() for text in texts]
 
 
 def shown(part: Any) -> str:
@@ -546,12 +570,25 @@ def shown(part: Any) -> str:
     import nh3
 
     texts = []
-    for node in part:
+    for node in in_sight(part):
         if node.type == "html":
             texts.append(html.unescape(nh3.clean(node.value, tags=set())))
         elif node.type == "code":
             texts.append(node.value)
     return "\n".join(texts).strip()
+
+
+def in_sight(node: Any) -> Iterator[Any]:
+    """An AppTest node and all it holds, but not what a popover holds (a reply's Copy
+    control holds its Markdown source: shown once the popover is opened)."""
+    from streamlit.testing.v1.element_tree import Block
+
+    if node.type == "popover":
+        return
+    yield node
+    if isinstance(node, Block):
+        for child in node.children.values():
+            yield from in_sight(child)
 
 
 def ask(page, question: str) -> None:
