@@ -544,22 +544,37 @@ MESSAGE_CONTROLS = ", ".join(
 thumbs, a comment, Send it again): not part of the message's text."""
 
 
+MESSAGE_TEXTS = """(controls) => {
+    const nodes = [...document.querySelectorAll(
+        '[data-testid="stChatMessage"] [data-testid="stChatMessageContent"]'
+    )];
+    const hidden = nodes.flatMap((node) => [...node.querySelectorAll(controls)]);
+    const display = hidden.map((element) => element.style.display);
+    hidden.forEach((element) => { element.style.display = "none"; });
+    const texts = nodes.map((node) => node.innerText.trim());
+    hidden.forEach((element, i) => { element.style.display = display[i]; });
+    return texts;
+}"""
+"""The text of every chat message on the page, the controls under it hidden while read."""
+
+
 def messages(page) -> list[str]:
     """The text of every chat message on a served app's page, top to bottom (avatars and
-    the controls under a message left out: hidden while the text is read)."""
-    contents = page.locator(CHAT_MESSAGES).get_by_test_id("stChatMessageContent")
-    texts = contents.evaluate_all(
-        """(nodes, controls) => {
-            const hidden = nodes.flatMap((node) => [...node.querySelectorAll(controls)]);
-            const display = hidden.map((element) => element.style.display);
-            hidden.forEach((element) => { element.style.display = "none"; });
-            const texts = nodes.map((node) => node.innerText);
-            hidden.forEach((element, i) => { element.style.display = display[i]; });
-            return texts;
-        }""",
-        MESSAGE_CONTROLS,
-    )
-    return [text.strip() for text in texts]
+    the controls under a message left out).
+
+    Streamlit loads the code that draws st.html only when a page first needs it, and on a
+    busy machine the messages stand empty until it arrives: every message has text, so
+    this waits (up to 30 s) until none is empty, then reads them.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # then the texts read show what is wrong
+        page.wait_for_function(
+            f"(controls) => ({MESSAGE_TEXTS})(controls).every((text) => text !== '')",
+            arg=MESSAGE_CONTROLS,
+            timeout=30_000,
+        )
+    return page.evaluate(MESSAGE_TEXTS, MESSAGE_CONTROLS)
 
 
 def shown(part: Any) -> str:
