@@ -733,6 +733,14 @@ def streamlit_server(
     assert "Traceback" not in printed, printed
 
 
+@contextmanager
+def offline_sqlite_app(project: Path, folder: Path) -> Iterator[str]:
+    """The project served on the offline model, its chats in folder/chats.sqlite: the URL."""
+    url = f"sqlite:///{folder / 'chats.sqlite'}"
+    with streamlit_server(project, LLM_PROVIDER="offline", CHAT_HISTORY_URL=url) as served:
+        yield served
+
+
 def template_fakes() -> ModuleType:
     """The fake chat models of tests/fakes.py, as every generated project has it (the
     template's file, copied verbatim): no project needs rendering first."""

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import SCRIPT_DONE, TEMPLATE_ROOT, ask, messages, open_app, streamlit_server
+from helpers import SCRIPT_DONE, TEMPLATE_ROOT, ask, messages, offline_sqlite_app, open_app
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,8 @@ SCREENSHOT = TEMPLATE_ROOT / "docs" / "assets" / "turn-controls.png"
 @pytest.fixture(scope="module")
 def app_url(rendered, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sqlite project on the offline model, its chats in a file of this module."""
-    chats = tmp_path_factory.mktemp("browser-turns") / "chats.sqlite"
-    with streamlit_server(
-        rendered("backend-sqlite"), LLM_PROVIDER="offline", CHAT_HISTORY_URL=f"sqlite:///{chats}"
-    ) as url:
+    folder = tmp_path_factory.mktemp("browser-turns")
+    with offline_sqlite_app(rendered("backend-sqlite"), folder) as url:
         yield url
 
 
