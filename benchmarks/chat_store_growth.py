@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/chat_store_growth.py
 
 Prints the bytes a store takes with one chat of 100 and of 300 exchanges (about 60 words
-a message; real turns through the graph with a scripted model), and the time of
+a message; real turns through the graph with a scripted model), also with every tenth
+turn regenerated once (a new version beside the old: turn_controls), and the time of
 `recent(chat_id, 50)` (what a rerun reads) and of one turn at 100, 1,000 and 5,000
 earlier exchanges. PostgreSQL is a throwaway server (Debian's postgresql package).
 """
@@ -63,11 +64,16 @@ def sqlite_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
-def growth(url: str, package: str, exchanges: int, measure: Any) -> int:
+def growth(url: str, package: str, exchanges: int, measure: Any, regenerated: int = 0) -> int:
+    """Bytes of a store with one chat of that many exchanges, every `regenerated`-th turn
+    regenerated once (0: none)."""
     chats = Chats(url, package)
     chat_id = chats.new_chat()
     for number in range(exchanges):
-        chats.ask(chat_id, f"question {number}: {SIXTY_WORDS}")
+        question = f"question {number}: {SIXTY_WORDS}"
+        chats.ask(chat_id, question)
+        if regenerated and number % regenerated == 0:
+            chats.ask(chat_id, question, replacing=chats.question_ids(chat_id)[-1])
     chats.close()
     return int(measure())
 
@@ -107,19 +113,22 @@ def main() -> None:
             rows = []
             for backend in BACKENDS:
                 package = packages[backend]
-                sizes = []
-                for exchanges in (100, 300):
-                    if backend == "sqlite":
-                        path = folder / f"growth-{exchanges}.sqlite"
-                        url = f"sqlite:///{path}"
-                        measure = functools.partial(sqlite_bytes, path)
-                    else:
-                        url = server.create_database(f"growth_{exchanges}")
-                        measure = functools.partial(database_bytes, url)
-                    sizes.append(growth(url, package, exchanges, measure))
-                ratio = sizes[1] / sizes[0]
-                print(f"{backend}: {sizes[0]:,} bytes at 100 exchanges, {sizes[1]:,} at 300, "
-                      f"ratio {ratio:.2f}")  # fmt: skip
+                for regenerated in (0, 10):
+                    sizes = []
+                    for exchanges in (100, 300):
+                        name = f"growth_{exchanges}_{regenerated}"
+                        if backend == "sqlite":
+                            path = folder / f"{name}.sqlite"
+                            url = f"sqlite:///{path}"
+                            measure = functools.partial(sqlite_bytes, path)
+                        else:
+                            url = server.create_database(name)
+                            measure = functools.partial(database_bytes, url)
+                        sizes.append(growth(url, package, exchanges, measure, regenerated))
+                    ratio = sizes[1] / sizes[0]
+                    case = f", every {regenerated}th turn regenerated" if regenerated else ""
+                    print(f"{backend}{case}: {sizes[0]:,} bytes at 100 exchanges, "
+                          f"{sizes[1]:,} at 300, ratio {ratio:.2f}")  # fmt: skip
                 for exchanges in (100, 1000, 5000):
                     url = (
                         f"sqlite:///{folder / f'time-{exchanges}.sqlite'}"

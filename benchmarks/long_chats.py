@@ -54,7 +54,7 @@ import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,6 +138,9 @@ class Variant:
     export: Callable[[AppTest], tuple[str, str]] | None = None
     """Build the chat's Markdown and JSON exports as its download buttons do (after a
     run); None for an app without them."""
+    seed_versions: Callable[[AppTest, list[BaseMessage]], None] | None = None
+    """Seed the same exchanges, every VERSIONS_EVERY-th turn with an earlier version kept
+    beside it, through the app's own version store (the case "with versions")."""
 
     def open(self) -> AppTest:
         """The app under AppTest, not yet run, with a clean st.cache_resource."""
@@ -148,6 +151,58 @@ class Variant:
         app = AppTest.from_file(str(self.script), default_timeout=APP_TIMEOUT)
         app.secrets.update(self.secrets)
         return app
+
+
+VERSIONS_EVERY = 10
+"""The case "with versions": every tenth turn has one earlier version (10 % of turns)."""
+
+
+def project_module(project: Path, package: str, name: str) -> Any:
+    """A module of a rendered project's package, imported into this process."""
+    import importlib
+
+    if str(project) not in sys.path:
+        sys.path.insert(0, str(project))
+    return importlib.import_module(f"{package}.{name}")
+
+
+def earlier_version(message: BaseMessage) -> BaseMessage:
+    """The earlier version of a seeded message: the same length, other words."""
+    return message.model_copy(update={"content": f"earlier {message.text}", "id": None})
+
+
+def versioned_turns(messages: list[BaseMessage]) -> Iterator[tuple[bool, list[BaseMessage]]]:
+    """The seeded exchanges by turn, fresh copies: (has an earlier version, [question, answer])."""
+    for index in range(0, len(messages), 2):
+        pair = [message.model_copy() for message in messages[index : index + 2]]
+        yield (index // 2) % VERSIONS_EVERY == 0, pair
+
+
+def session_versions_seed(project: Path, key: str) -> Callable[..., None]:
+    """Seed a session app: the history list shows the newest versions; its MessageTree
+    (message_tree.py, in st.session_state beside the history) keeps the earlier ones."""
+    package = yaml_answers(project)["package_name"]
+
+    def seed(app: AppTest, messages: list[BaseMessage]) -> None:
+        tree = project_module(project, package, "message_tree").MessageTree()
+        path: list[BaseMessage] = []
+        for versioned, pair in versioned_turns(messages):
+            if versioned:
+                path += [earlier_version(message) for message in pair]
+                tree.register(path)
+                tree.cut_before(path, path[-2].id)  # what keep_turn(replacing=...) does
+            path += pair
+            tree.register(path)
+        app.session_state[key] = path
+        app.session_state[f"{key}_versions"] = tree
+
+    return seed
+
+
+def yaml_answers(project: Path) -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
 
 
 def documented_variant() -> Variant:
@@ -193,6 +248,7 @@ def generated_variant(project: Path) -> Variant:
         stored,
         secrets={"LLM_PROVIDER": "openai", "OPENAI_API_KEY": API_KEY},
         export=export,
+        seed_versions=session_versions_seed(project, "langchain_messages"),
     )
 
 
@@ -201,6 +257,10 @@ LANGGRAPH_BACKENDS = ("memory", "sqlite", "postgres")
 "generated")."""
 QUICK_BACKENDS = ("memory", "sqlite")
 """--quick leaves out postgres: its server, render and cold start cost ~10 s more."""
+
+
+versions_seeds: dict[str, Callable[..., None]] = {}
+"""Package name -> its seed of the case "with versions" (set by graph_store_history)."""
 
 
 def graph_store_history(
@@ -249,12 +309,38 @@ def graph_store_history(
         if not messages:
             return
         chats.database.append_messages(chat_id, *messages)
+        remember(chats, chat_id, messages)
+
+    def remember(chats: Any, chat_id: str, messages: list[BaseMessage]) -> None:
+        """The graph state of a long chat: the newest messages within the budget."""
         window = module("trimming").latest_within_budget(messages, max_tokens)
         # The graph's model is never called by update_state: none is built.
         graph = module("graph").build_chat_graph(None, "", max_tokens, chats.database.checkpointer)
         config = {"configurable": {"thread_id": chat_id}}
         state = {"messages": [message.model_copy() for message in window]}  # ids are set
         graph.update_state(config, state, as_node="model")
+
+    def seed_versions(app: AppTest, messages: list[BaseMessage]) -> None:
+        """The exchanges, every VERSIONS_EVERY-th turn written twice: an earlier version,
+        then the one shown, as the page's Regenerate does (ChatDatabase.append_version)."""
+        chats = store()
+        database = chats.database
+        chat_id = module("chat_link").new_chat_id()
+        app.query_params["chat"] = chat_id
+        pending: list[BaseMessage] = []
+        for versioned, pair in versioned_turns(messages):
+            if not versioned:
+                pending += pair
+                continue
+            if pending:
+                database.append_messages(chat_id, *pending)
+                pending = []
+            database.append_messages(chat_id, *[earlier_version(message) for message in pair])
+            (earlier, _) = database.last_messages(chat_id, 2)
+            database.append_version(chat_id, str(earlier.id), *pair)
+        if pending:
+            database.append_messages(chat_id, *pending)
+        remember(chats, chat_id, messages)
 
     def stored(app: AppTest) -> int:
         return int(store().count(chat_id_of(app)))
@@ -263,6 +349,7 @@ def graph_store_history(
         messages = module("chat_files").whole_chat(store(), chat_id_of(app))
         return build_exports(module("chat_export"), messages)
 
+    versions_seeds[package] = seed_versions
     return seed, stored, export
 
 
@@ -277,6 +364,7 @@ def langgraph_variant(project: Path, backend: str, url: str, resources: ExitStac
         stored,
         secrets={"LLM_PROVIDER": "openai", "OPENAI_API_KEY": API_KEY, "CHAT_HISTORY_URL": url},
         export=export,
+        seed_versions=versions_seeds[package],
     )
 
 
@@ -721,6 +809,34 @@ def chat_table(results: list[ChatResult], baseline: str) -> Table:
     )
 
 
+def versions_table(results: list[ChatResult], plain: list[ChatResult], baseline: str) -> Table:
+    """The case "with versions": each app's chat with an earlier version on 10 % of its
+    turns, next to the documented app's chat of as many exchanges (no versions: it has
+    none), measured in the same run."""
+    by_key = {(r.variant, r.exchanges): r for r in plain}
+    rows = []
+    for r in results:
+        base = by_key[(baseline, r.exchanges)]
+        rerun_x, turn_x = base.rerun / r.rerun, base.turn / r.turn
+        rows.append(
+            [
+                r.variant,
+                f"{r.exchanges:,}",
+                ms(r.rerun),
+                ms(r.turn),
+                f"{rerun_x:.2f}",
+                f"{turn_x:.2f}",
+                "pass" if min(rerun_x, turn_x) >= SPEEDUP_TARGET else "FAIL",
+            ]
+        )
+    return Table(
+        f"With versions on {100 // VERSIONS_EVERY} % of turns (medians; x = documented / "
+        f"this app, goal >= {SPEEDUP_TARGET:.0f})",
+        ["app", "exchanges", "rerun ms", "turn ms", "rerun x", "turn x", "result"],
+        rows,
+    )
+
+
 def cold_start_table(cold: list[ColdStart], baseline: str) -> Table:
     base = next(c for c in cold if c.variant == baseline)
     rows = [
@@ -1004,6 +1120,13 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "postgresql package (about 10 s more, a cold start included); tests/test_benchmark.py "
         "measures it in-process",
     )
+    parser.add_argument(
+        "--versions",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also measure each app at the largest size with an earlier version on 10 %% of "
+        "its turns (default: on, --quick: off)",
+    )
     parser.add_argument("--note", default="", help="a sentence about this run for the docs page")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write raw timings as JSON")
     options = parser.parse_args(argv)
@@ -1016,6 +1139,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     if options.plot is None and not options.quick:
         options.plot = PLOT_FILE
     options.docs = not (options.quick or options.no_docs)
+    if options.versions is None:
+        options.versions = not options.quick
     return options
 
 
@@ -1073,6 +1198,25 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
 
+        versioned: list[ChatResult] = []
+        size = max(options.sizes)
+        if options.versions and size > 0:
+            history = exchanges(size)
+            for variant in (v for v in variants if v.seed_versions):
+                env = {"OPENAI_BASE_URL": url, "OPENAI_API_KEY": API_KEY} | variant.environment
+                with_versions = replace(
+                    variant, name=f"{variant.name} +versions", seed=variant.seed_versions
+                )
+                with app_settings_environment(**env):
+                    result = measure_chat(with_versions, history, options.repeats, url)
+                result.exchanges = size
+                versioned.append(result)
+                print(
+                    f"  {with_versions.name} at {size:,} exchanges: rerun {ms(result.rerun)} "
+                    f"ms, turn {ms(result.turn)} ms",
+                    flush=True,
+                )
+
     tables = [
         chat_table(results, baseline),
         cold_start_table(cold, baseline),
@@ -1080,6 +1224,8 @@ def main(argv: list[str] | None = None) -> None:
         targets_table(results, cold, renders, variants),
         export_table(exports),
     ]
+    if versioned:
+        tables.insert(1, versions_table(versioned, results, baseline))
     if options.suite_report:
         tables.append(suite_table(*read_suite_report(options.suite_report)))
     print()
@@ -1103,6 +1249,7 @@ def main(argv: list[str] | None = None) -> None:
             "machine": machine,
             "load_after": load_after,
             "chats": [r.__dict__ for r in results],
+            "chats_with_versions": [r.__dict__ for r in versioned],
             "cold_starts": [c.__dict__ for c in cold],
             "renders": renders.__dict__,
         }

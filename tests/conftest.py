@@ -157,14 +157,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 SLOWEST_FILES = [
     "test_generated_own_suites.py",
     "test_generated_type_checks.py",
-    "test_browser_replies.py",
-    "test_generated_projects.py",
     "test_new_user.py",
-    "test_sign_in.py",
+    "test_generated_projects.py",
+    "test_browser_hostile_replies.py",
     "test_history_backends.py",
+    "test_browser_replies.py",
+    "test_update.py",
+    "test_sign_in.py",
     "test_benchmark.py",
     "test_browser.py",
-    "test_update.py",
+    "test_browser_replicas.py",
 ]
 
 

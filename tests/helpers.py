@@ -100,6 +100,11 @@ ANSWER_SETS |= {
     f"backend-{name}": {"history_backend": name, "package_name": f"{name}_chats"}
     for name in HISTORY_BACKENDS
 }
+ANSWER_SETS["no-chat-features"] = {
+    "chat_features": [],
+    "history_backend": "sqlite",
+    "package_name": "plain_sqlite_chats",
+}
 ANSWER_SETS["backend-memory"]["attachments"] = "both"
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
 backend has its own package name, so that in-process AppTests can import them side by side.
@@ -534,11 +539,45 @@ REPLY_END = "to talk to a real model."
 """How every reply of the offline model ends."""
 
 
+MESSAGE_CONTROLS = ", ".join(
+    f'[data-testid="{test_id}"]'
+    for test_id in ("stButton", "stPopover", "stFeedback", "stTextInput", "stCaptionContainer")
+)
+"""The widgets a chat message may hold under its text (Edit, versions, Regenerate, Copy,
+thumbs, a comment, Send it again): not part of the message's text."""
+
+
+MESSAGE_TEXTS = """(controls) => {
+    const nodes = [...document.querySelectorAll(
+        '[data-testid="stChatMessage"] [data-testid="stChatMessageContent"]'
+    )];
+    const hidden = nodes.flatMap((node) => [...node.querySelectorAll(controls)]);
+    const display = hidden.map((element) => element.style.display);
+    hidden.forEach((element) => { element.style.display = "none"; });
+    const texts = nodes.map((node) => node.innerText.trim());
+    hidden.forEach((element, i) => { element.style.display = display[i]; });
+    return texts;
+}"""
+"""The text of every chat message on the page, the controls under it hidden while read."""
+
+
 def messages(page) -> list[str]:
-    """The text of every chat message on a served app's page, top to bottom (avatars left
-    out)."""
-    contents = page.locator(CHAT_MESSAGES).get_by_test_id("stChatMessageContent")
-    return [text.strip() for text in contents.all_inner_texts()]
+    """The text of every chat message on a served app's page, top to bottom (avatars and
+    the controls under a message left out).
+
+    Streamlit loads the code that draws st.html only when a page first needs it, and on a
+    busy machine the messages stand empty until it arrives: every message has text, so
+    this waits (up to 30 s) until none is empty, then reads them.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # then the texts read show what is wrong
+        page.wait_for_function(
+            f"(controls) => ({MESSAGE_TEXTS})(controls).every((text) => text !== '')",
+            arg=MESSAGE_CONTROLS,
+            timeout=30_000,
+        )
+    return page.evaluate(MESSAGE_TEXTS, MESSAGE_CONTROLS)
 
 
 def shown(part: Any) -> str:
@@ -549,12 +588,25 @@ def shown(part: Any) -> str:
     import nh3
 
     texts = []
-    for node in part:
+    for node in in_sight(part):
         if node.type == "html":
             texts.append(html.unescape(nh3.clean(node.value, tags=set())))
         elif node.type == "code":
             texts.append(node.value)
     return "\n".join(texts).strip()
+
+
+def in_sight(node: Any) -> Iterator[Any]:
+    """An AppTest node and all it holds, but not what a popover holds (a reply's Copy
+    control holds its Markdown source: shown once the popover is opened)."""
+    from streamlit.testing.v1.element_tree import Block
+
+    if node.type == "popover":
+        return
+    yield node
+    if isinstance(node, Block):
+        for child in node.children.values():
+            yield from in_sight(child)
 
 
 def ask(page, question: str) -> None:
@@ -682,6 +734,14 @@ def streamlit_server(
         if output is not None:
             output.append(printed)
     assert "Traceback" not in printed, printed
+
+
+@contextmanager
+def offline_sqlite_app(project: Path, folder: Path) -> Iterator[str]:
+    """The project served on the offline model, its chats in folder/chats.sqlite: the URL."""
+    url = f"sqlite:///{folder / 'chats.sqlite'}"
+    with streamlit_server(project, LLM_PROVIDER="offline", CHAT_HISTORY_URL=url) as served:
+        yield served
 
 
 def template_fakes() -> ModuleType:

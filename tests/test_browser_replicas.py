@@ -68,6 +68,7 @@ def one_chat_in_both_tabs(replicas: tuple[str, str], two_tabs: tuple, question: 
     ask(on_first, question)
     open_app(on_second, f"{second}?{link_of(on_first)}")
     on_second.locator(CHAT_MESSAGES).nth(2).wait_for(timeout=30_000)
+    on_second.locator(SCRIPT_DONE).wait_for(timeout=30_000)  # its messages drawn whole
 
 
 def reloaded(page, count: int) -> list[str]:

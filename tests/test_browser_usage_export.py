@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CHAT_MESSAGES, SCRIPT_DONE, ask, messages, open_app, streamlit_server
+from helpers import CHAT_MESSAGES, SCRIPT_DONE, ask, messages, offline_sqlite_app, open_app
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,8 @@ FIRST, SECOND = "First question, about ## headings", "Second question"
 
 @pytest.fixture(scope="module")
 def app_url(rendered, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    store = tmp_path_factory.mktemp("usage-export-store") / "chats.sqlite"
-    with streamlit_server(
-        rendered("backend-sqlite"), LLM_PROVIDER="offline", CHAT_HISTORY_URL=f"sqlite:///{store}"
-    ) as url:
+    folder = tmp_path_factory.mktemp("usage-export-store")
+    with offline_sqlite_app(rendered("backend-sqlite"), folder) as url:
         yield url
 
 

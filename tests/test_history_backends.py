@@ -33,11 +33,19 @@ RELOAD_SCRIPT = """
 import html, json, sys
 import nh3
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
+
+def in_sight(node):  # as helpers.in_sight: not what a popover holds
+    if node.type != "popover":
+        yield node
+        if isinstance(node, Block):
+            for child in node.children.values():
+                yield from in_sight(child)
 
 def shown(part):  # as helpers.shown
     texts = [
         html.unescape(nh3.clean(node.value, tags=set())) if node.type == "html" else node.value
-        for node in part
+        for node in in_sight(part)
         if node.type in ("html", "code")
     ]
     return "\\n".join(texts).strip()

@@ -19,8 +19,9 @@ from typing import Any
 import psycopg
 import pytest
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, message_to_dict
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from helpers import ANSWER_SETS, imported, render, template_fakes
 from postgres_server import PostgresCluster
@@ -85,16 +86,20 @@ class Store:
     def new_chat(self) -> str:
         return str(self.modules["chat_link"].new_chat_id())
 
-    def ask(self, chat_id: str, question: str) -> str:
+    def ask(self, chat_id: str, question: str, replacing: str | None = None) -> str:
+        """Ask a question, as a new turn or (replacing a question's id) a new version."""
         reply_module = self.modules["reply"]
         reply = reply_module.Reply()
         with self.store.take_turn(chat_id, 60, wait=lambda: time.sleep(0.05)):
             chunks = self.store.stream_reply(
-                chat_id, question, self.assistant, reply_module.HangUp()
+                chat_id, question, self.assistant, reply_module.HangUp(), replacing
             )
             reply_module.read_reply(chunks, reply, timeout_seconds=60, draw=lambda _: None)
-            self.store.keep_turn(chat_id, question, reply)
+            self.store.keep_turn(chat_id, question, reply, None, replacing)
         return str(reply.text)
+
+    def question_ids(self, chat_id: str) -> list[str]:
+        return [str(m.id) for m in self.store.recent(chat_id, 100) if m.type == "human"]
 
 
 def texts(messages: list[BaseMessage]) -> list[str]:
@@ -273,13 +278,19 @@ def test_store_recovers_once_the_database_is_back(
     ]
 
 
-def stored_bytes(postgres: PostgresCluster, exchanges: int, databases: list[Any]) -> int:
-    """Bytes of every table of a fresh database holding one chat of that many exchanges."""
-    url = postgres.create_database(f"growth_{exchanges}")
+def stored_bytes(
+    postgres: PostgresCluster, exchanges: int, databases: list[Any], regenerated: int = 0
+) -> int:
+    """Bytes of every table of a fresh database holding one chat of that many exchanges,
+    every `regenerated`-th of them regenerated once (0: none)."""
+    url = postgres.create_database(f"growth_{exchanges}_{regenerated}")
     chats = Store(url, databases, ScriptedChatModel(replies=[SIXTY_WORDS]))
     chat_id = chats.new_chat()
     for number in range(exchanges):
-        chats.ask(chat_id, f"question {number}: {SIXTY_WORDS}")
+        question = f"question {number}: {SIXTY_WORDS}"
+        chats.ask(chat_id, question)
+        if regenerated and number % regenerated == 0:
+            chats.ask(chat_id, question, replacing=chats.question_ids(chat_id)[-1])
     return database_bytes(url)
 
 
@@ -302,3 +313,101 @@ def test_storage_grows_linearly_with_the_chat(
     long = stored_bytes(postgres, 90, databases)
 
     assert long <= 3.6 * short, (short, long)
+
+
+def test_storage_grows_linearly_with_a_chat_whose_every_tenth_turn_was_regenerated(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    short = stored_bytes(postgres, 30, databases, regenerated=10)
+    long = stored_bytes(postgres, 90, databases, regenerated=10)
+
+    assert long <= 3.6 * short, (short, long)
+
+
+def test_new_version_of_a_turn_is_shown_and_the_model_sent_only_it(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    model = ScriptedChatModel(replies=["A1", "A2", "A2 edited", "A3"])
+    chats = Store(postgres.url, databases, model)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, "Q1")
+    chats.ask(chat_id, "Q2")
+
+    chats.ask(chat_id, "Q2 edited", replacing=chats.question_ids(chat_id)[1])
+
+    assert texts(model.received[-1][1:]) == ["Q1", "A1", "Q2 edited"]
+    assert texts(chats.store.recent(chat_id, 10)) == ["Q1", "A1", "Q2 edited", "A2 edited"]
+    edited = chats.question_ids(chat_id)[1]
+    assert chats.store.versions(chat_id, chats.question_ids(chat_id)) == {
+        edited: chats.modules["chats"].Versions(2, 2)
+    }
+
+
+def test_earlier_version_shown_again_is_what_the_model_is_sent_next(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    model = ScriptedChatModel(replies=["A1", "A2", "A2 edited", "A3"])
+    chats = Store(postgres.url, databases, model)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, "Q1")
+    chats.ask(chat_id, "Q2")
+    chats.ask(chat_id, "Q2 edited", replacing=chats.question_ids(chat_id)[1])
+
+    chats.store.show_version(chat_id, chats.question_ids(chat_id)[1], 1)
+    chats.ask(chat_id, "Q3")
+
+    assert texts(model.received[-1][1:]) == ["Q1", "A1", "Q2", "A2", "Q3"]
+    assert chats.store.count(chat_id) == 6
+
+
+def test_feedback_survives_a_restart(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chats = Store(postgres.url, databases, None)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, "Q1")
+    (reply,) = [m for m in chats.store.recent(chat_id, 10) if m.type == "ai"]
+    feedback = chats.modules["chats"].Feedback(1, "Just right")
+    chats.store.keep_feedback(chat_id, str(reply.id), feedback)
+    databases.pop().close()
+
+    restarted = Store(postgres.url, databases, None)
+
+    assert restarted.store.feedback(chat_id, [str(reply.id)]) == {str(reply.id): feedback}
+
+
+V0_2_0_TRANSCRIPT = """
+    CREATE TABLE chat_messages (
+        chat_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        message JSONB NOT NULL,
+        PRIMARY KEY (chat_id, seq)
+    )
+"""
+"""The transcript table as release v0.2.0 created it (postgres_database.py)."""
+
+
+def test_database_written_by_v0_2_0_opens_and_its_chats_get_versions(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    url = postgres.create_database("written_by_v0_2_0")
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(V0_2_0_TRANSCRIPT)
+        for seq, message in enumerate(
+            [HumanMessage(content="old Q1"), AIMessage(content="old A1")]
+            + [HumanMessage(content="old Q2"), AIMessage(content="old A2")]
+        ):
+            connection.execute(
+                "INSERT INTO chat_messages VALUES ('old-chat', %s, %s)",
+                (seq, Jsonb(message_to_dict(message))),
+            )
+    model = ScriptedChatModel(replies=["new A2"])
+
+    Store(url, databases, model)  # the schema added once...
+    chats = Store(url, databases, model)  # ...and again: nothing changes
+
+    assert texts(chats.store.recent("old-chat", 10)) == ["old Q1", "old A1", "old Q2", "old A2"]
+    chats.ask("old-chat", "old Q2", replacing=chats.question_ids("old-chat")[1])
+    assert texts(chats.store.recent("old-chat", 10)) == ["old Q1", "old A1", "old Q2", "new A2"]
+    chats.store.show_version("old-chat", chats.question_ids("old-chat")[1], 1)
+    assert texts(chats.store.recent("old-chat", 10))[-1] == "old A2"

@@ -200,3 +200,42 @@ def test_project_without_sign_in_has_none_of_it(rendered) -> None:
         text = (project / name).read_text("utf-8")
         assert "[auth]" not in text and "ALLOWED_USERS" not in text, name
         assert "sign-in" not in text.lower() and "sign in" not in text.lower(), name
+
+
+# ---------------------------------------------------------------------------------------
+# chat_features: turn controls and feedback; the app itself is tested by its own suite
+# ---------------------------------------------------------------------------------------
+TURN_CONTROL_FILES = ["turn_controls.py", "message_tree.py"]
+FEEDBACK_FILES = ["feedback.py", "langsmith_feedback.py"]
+FEATURE_TESTS = ["test_turn_controls.py", "test_feedback.py"]
+FEATURE_WORDS = ["popover", "Regenerate", "replacing", "Versions", "chat_heads"]
+FEATURE_WORDS += ["st.feedback", "Feedback", "feedback", "langsmith", "LangSmith", "run_id"]
+
+
+def test_default_project_has_turn_controls_and_feedback(rendered) -> None:
+    project = rendered("defaults")
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text("utf-8"))
+
+    for name in TURN_CONTROL_FILES + FEEDBACK_FILES:
+        assert package_file(project, name).is_file(), name
+    for name in FEATURE_TESTS:
+        assert (project / "tests" / name).is_file(), name
+    assert "langsmith>=0.4,<1" in pyproject["project"]["dependencies"]
+    assert "LANGSMITH_TRACING=true" in (project / "README.md").read_text("utf-8")
+
+
+def test_project_without_chat_features_has_no_trace_of_them(rendered) -> None:
+    project = rendered("no-chat-features")
+
+    for name in TURN_CONTROL_FILES + FEEDBACK_FILES:
+        assert not package_file(project, name).exists(), name
+    for name in FEATURE_TESTS:
+        assert not (project / "tests" / name).exists(), name
+    texts = {
+        path.relative_to(project).as_posix(): path.read_text("utf-8")
+        for path in project.rglob("*")
+        if path.suffix in {".py", ".toml", ".md", ".example"} and ".git" not in path.parts
+    }
+    for name, text in texts.items():
+        for word in FEATURE_WORDS:
+            assert word not in text, (name, word)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,10 +86,19 @@ def snapshot(app) -> Page:
             for message in app.chat_message
         ],
         stored=[
-            (message.type, message.text, dict(message.response_metadata))
+            (message.type, message.text, stored_metadata(message))
             for message in app.session_state[SESSION_KEY]
         ],
     )
+
+
+RUN_ID = "run_id"
+"""What the app adds to every stored reply with feedback on (the run id for LangSmith)."""
+
+
+def stored_metadata(message: Any) -> dict[str, Any]:
+    """A stored message's response_metadata, the run id of its model call left out."""
+    return {key: value for key, value in message.response_metadata.items() if key != RUN_ID}
 
 
 @pytest.fixture(scope="module")

@@ -102,9 +102,13 @@ class ReplyUnfinished(Exception):  # noqa: N818 (not an error: a reply that ende
         self.finish_reason = finish_reason
 
 
-def unfinished_message(text: str, outcome: Outcome) -> AIMessage:
-    """How a reply that did not end normally is stored: its text, marked with its outcome."""
-    return AIMessage(content=text, response_metadata={UNFINISHED: outcome.value})
+def unfinished_message(text: str, outcome: Outcome, finish_reason: str | None = None) -> AIMessage:
+    """How a reply that did not end normally is stored: its text, marked with its outcome
+    (and, for a reply cut off, the provider's finish reason, named by its notice)."""
+    metadata = {UNFINISHED: outcome.value}
+    if finish_reason and outcome is Outcome.CUT_OFF:
+        metadata["finish_reason"] = finish_reason
+    return AIMessage(content=text, response_metadata=metadata)
 
 
 def unfinished_outcome(message: BaseMessage) -> Outcome | None:
@@ -343,4 +347,5 @@ def show_stored_reply(message: BaseMessage, *, allow_remote_images: bool = False
     """A stored reply drawn again, safely, with the notice its marker asks for."""
     draw_markdown(message.text, allow_remote_images=allow_remote_images)
     if outcome := unfinished_outcome(message):
-        show_notice(Reply(text=message.text, outcome=outcome))
+        reason = message.response_metadata.get("finish_reason")
+        show_notice(Reply(message.text, str(reason) if reason else None, outcome))
