@@ -106,10 +106,14 @@ ANSWER_SETS["no-chat-features"] = {
     "package_name": "plain_sqlite_chats",
 }
 ANSWER_SETS["backend-memory"]["attachments"] = "both"
+ANSWER_SETS["backend-sqlite"]["attachments"] = "both"
+ANSWER_SETS["oidc-custom"]["attachments"] = "images"
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
 backend has its own package name, so that in-process AppTests can import them side by side.
-"backend-memory" also takes files (attachments=both), so that its own suite, ruff and mypy
-check the file modules without a render of their own."""
+"backend-memory" and "backend-sqlite" also take files (attachments=both; the browser tests
+send files to "backend-sqlite"), and "oidc-custom" images (files in the session's chat),
+so that their own suites, ruff and mypy check the file modules without renders of their
+own."""
 
 OWN_SUITE_ANSWER_SETS = [
     "offline",
