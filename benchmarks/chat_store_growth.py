@@ -7,11 +7,19 @@ a message; real turns through the graph with a scripted model), also with every 
 turn regenerated once (a new version beside the old: turn_controls), and the time of
 `recent(chat_id, 50)` (what a rerun reads) and of one turn at 100, 1,000 and 5,000
 earlier exchanges. PostgreSQL is a throwaway server (Debian's postgresql package).
+
+    .venv/bin/python benchmarks/chat_store_growth.py files
+
+Prints only the bytes of a store (attachments=images) with one chat of 100 exchanges,
+ten of whose questions carry a different 1 MB image: each file is stored once, by
+reference, so the store should take about 10 MB, not a copy per checkpoint.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import os
 import shutil
 import sqlite3
 import sys
@@ -35,10 +43,10 @@ from helpers import render  # noqa: E402
 from postgres_server import postgres_cluster  # noqa: E402
 
 
-def import_project(folder: Path, backend: str) -> str:
+def import_project(folder: Path, backend: str, **answers: Any) -> str:
     """Render a project for the backend, make its package importable; its name."""
-    package = f"growth_{backend}_chats"
-    project = render(folder / backend, history_backend=backend, package_name=package)
+    package = f"growth_{backend}_{'files_' if answers else ''}chats"
+    project = render(folder / package, history_backend=backend, package_name=package, **answers)
     sys.path.insert(0, str(project))
     return package
 
@@ -76,6 +84,49 @@ def growth(url: str, package: str, exchanges: int, measure: Any, regenerated: in
             chats.ask(chat_id, question, replacing=chats.question_ids(chat_id)[-1])
     chats.close()
     return int(measure())
+
+
+IMAGE_BYTES = 1000 * 1000
+
+
+def growth_with_images(url: str, package: str, measure: Any) -> int:
+    """Bytes of a store with one chat of 100 exchanges, every tenth question with a
+    different 1 MB image (a PNG signature, then random bytes: nothing compresses it)."""
+    chats = Chats(url, package)
+    chat_id = chats.new_chat()
+    for number in range(100):
+        question: Any = f"question {number}: {SIXTY_WORDS}"
+        if number % 10 == 0:
+            image = b"\x89PNG\r\n\x1a\n" + os.urandom(IMAGE_BYTES - 8)
+            encoded = base64.b64encode(image).decode()
+            question = [
+                {"type": "text", "text": question},
+                {"type": "text", "text": f"[Attached file: image-{number}.png (image/png)]"},
+                {"type": "image", "base64": encoded, "mime_type": "image/png"},
+            ]
+        chats.ask(chat_id, question)
+    chats.close()
+    return int(measure())
+
+
+def files_only() -> None:
+    """The store's bytes with ten 1 MB images in a 100-exchange chat, per backend."""
+    folder = Path(tempfile.mkdtemp(prefix="chat-store-files-"))
+    try:
+        with postgres_cluster() as server:
+            for backend in BACKENDS:
+                package = import_project(folder, backend, attachments="images")
+                if backend == "sqlite":
+                    path = folder / "files.sqlite"
+                    url = f"sqlite:///{path}"
+                    measure = functools.partial(sqlite_bytes, path)
+                else:
+                    url = server.create_database("files")
+                    measure = functools.partial(database_bytes, url)
+                size = growth_with_images(url, package, measure)
+                print(f"{backend}, ten 1 MB images in 100 exchanges: {size:,} bytes")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def timings(url: str, package: str, exchanges: int) -> tuple[float, float]:
@@ -145,4 +196,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    files_only() if sys.argv[1:] == ["files"] else main()
