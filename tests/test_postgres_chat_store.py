@@ -7,6 +7,7 @@ without Debian's postgresql package skips.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import threading
 import time
@@ -37,8 +38,9 @@ ScriptedChatModel = template_fakes().ScriptedChatModel
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """The package of a rendered postgres project, imported into this process."""
-    answers = ANSWER_SETS["backend-postgres"] | {"package_name": PACKAGE}
+    """The package of a rendered postgres project (taking images), imported into this
+    process."""
+    answers = ANSWER_SETS["backend-postgres"] | {"package_name": PACKAGE, "attachments": "images"}
     project = render(tmp_path_factory.mktemp("postgres-store"), **answers)
     with imported(project) as package:
         yield package
@@ -149,6 +151,44 @@ def test_delete_removes_the_chat(
     assert chats.store.count(chat_id) == 0
     config = {"configurable": {"thread_id": chat_id}}
     assert list(databases[0].checkpointer.list(config)) == []
+
+
+def files_in(url: str) -> int:
+    with psycopg.connect(url) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM chat_files").fetchone()
+    return int(count)
+
+
+def test_a_file_is_stored_once_sent_after_a_restart_and_deleted_with_its_last_chat(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    url = postgres.create_database("files")
+    model = ScriptedChatModel()
+    image = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4).decode()
+    question = [
+        {"type": "text", "text": "look"},
+        {"type": "image", "base64": image, "mime_type": "image/png"},
+    ]
+    first = Store(url, databases, model)
+    mine, theirs = first.new_chat(), first.new_chat()
+    first.ask(mine, question)  # type: ignore[arg-type]
+    first.ask(theirs, question)  # type: ignore[arg-type]
+    databases.pop().close()
+
+    restarted = Store(url, databases, model)
+    restarted.ask(mine, "and now?")
+
+    assert files_in(url) == 1
+    assert model.received[-1][1].content[1] == question[1]  # its bytes, sent again
+    stored = restarted.store.database.last_messages(mine, 1, before=1)[0]
+    assert "base64" not in str(stored.content)  # the transcript holds a reference
+    copied = restarted.new_chat()
+    restarted.store.database.append_messages(copied, stored)  # another chat's reference
+    assert "not found" in str(restarted.store.recent(copied, 1)[0].content)
+    restarted.store.delete(mine)
+    assert files_in(url) == 1  # the other chat still refers to it
+    restarted.store.delete(theirs)
+    assert files_in(url) == 0
 
 
 def test_two_replicas_asking_in_one_chat_at_once_answer_one_after_the_other(
