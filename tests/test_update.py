@@ -17,6 +17,7 @@ history as docs/updating.md makes them (helpers.release_commit), and tried here 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import copier
@@ -33,6 +34,7 @@ from helpers import (
     TEMPLATE_ROOT,
     assert_same_files,
     changelog_entry,
+    clean_env,
     commit_all,
     copier_cli,
     edit,
@@ -180,6 +182,56 @@ def test_adding_sign_in_gives_a_fresh_oidc_render_plus_the_users_edits(
 
     assert_same_files(project, with_user_edits(rendered(answer_set), tmp_path / "expected"))
     assert package_file(project, "auth.py").is_file()
+
+
+CHAT_SCRIPT = """
+import base64, pathlib, sys
+from streamlit.testing.v1 import AppTest
+
+app = AppTest.from_file(str(pathlib.Path.cwd() / "app.py"), default_timeout=60)
+app.secrets["LLM_PROVIDER"] = "offline"
+app.secrets["CHAT_HISTORY_URL"] = sys.argv[1]
+if len(sys.argv) > 2:
+    app.query_params["chat"] = sys.argv[2]
+app.run()
+if len(sys.argv) == 2:
+    app.chat_input[0].set_value("asked before the update").run()
+    chat = app.query_params["chat"]
+    print(chat if isinstance(chat, str) else chat[-1])
+else:
+    print([html.value for html in app.get("html")])
+    png = base64.b64decode(sys.argv[3])
+    app.chat_input[0].upload("chart.png", png, "image/png").set_value("and a file").run()
+    print(repr(app.exception), [len(message.get("image")) for message in app.chat_message])
+"""
+"""A served chat as AppTest drives it, run by the project's own code: without a chat id,
+ask a question and print the chat's id; with one, print what the chat shows, then send
+an image and print how many images each message draws."""
+ONE_PIXEL_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def test_adding_files_keeps_the_chats_and_the_users_edits(rendered, tmp_path: Path) -> None:
+    before = {k: v for k, v in ANSWER_SETS["backend-sqlite"].items() if k != "attachments"}
+    _, project = edited_project_at_v1(tmp_path, **before)
+    url = f"sqlite:///{tmp_path / 'chats.sqlite'}"  # the app's chats, written before
+    chat_id = chat_in(project, url).strip()
+
+    copier_cli("update", data={"attachments": "both"}, cwd=project)
+
+    assert_same_files(project, with_user_edits(rendered("backend-sqlite"), tmp_path / "expected"))
+    shown, drawn = chat_in(project, url, chat_id, ONE_PIXEL_PNG).splitlines()
+    assert "asked before the update" in shown  # the chat of before, from the same database
+    assert drawn.startswith("ElementList()")  # no exception
+    assert drawn.endswith("[0, 0, 0, 1, 0]")  # greeting, old turn, new turn: its image
+
+
+def chat_in(project: Path, url: str, *arguments: str) -> str:
+    """What CHAT_SCRIPT prints, run in the project with its own code."""
+    command = (sys.executable, "-c", CHAT_SCRIPT, url, *arguments)
+    return run(*command, cwd=project, env=clean_env()).stdout
 
 
 def test_conflicting_edit_shows_both_sides_inline(tmp_path: Path) -> None:
