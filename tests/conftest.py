@@ -167,6 +167,7 @@ SLOWEST_FILES = [
     "test_benchmark.py",
     "test_browser.py",
     "test_browser_replicas.py",
+    "test_browser_files.py",
 ]
 
 
