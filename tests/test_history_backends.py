@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from helpers import (
+    ANSWER_SETS,
     app_settings_environment,
     app_test,
     chat_id_of,
@@ -214,7 +215,10 @@ def changed_lines(before: str, after: str) -> list[str]:
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
 def test_one_page_serves_both_wirings(rendered, backend: str) -> None:
-    session, langgraph = rendered("defaults"), rendered(f"backend-{backend}")
+    # The session app with the same files answer (some backend sets take files).
+    files = {k: v for k, v in ANSWER_SETS[f"backend-{backend}"].items() if k == "attachments"}
+    session = rendered(f"defaults-files-{files['attachments']}", **files) if files else None
+    session, langgraph = session or rendered("defaults"), rendered(f"backend-{backend}")
 
     page = [package_file(project, "page.py").read_text() for project in (session, langgraph)]
     app = [(project / "app.py").read_text() for project in (session, langgraph)]
