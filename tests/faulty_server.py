@@ -295,7 +295,7 @@ class FaultyServer(ThreadingHTTPServer):
             self.requests.clear()
 
     def __enter__(self) -> FaultyServer:
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
