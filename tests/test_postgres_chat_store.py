@@ -446,3 +446,29 @@ def test_database_written_by_v0_2_0_opens_and_its_chats_get_versions(
     assert texts(chats.store.recent("old-chat", 10))[-1] == "old A2"
     chats.ask("old-chat", "nul\x00 after the upgrade")  # JSONB became JSON: NUL is kept
     assert texts(chats.store.recent("old-chat", 10))[-2] == "nul\x00 after the upgrade"
+
+
+def test_linking_older_messages_at_start_reads_no_table_once_done(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    """The start-up UPDATE of messages without a depth reads a partial index of those
+    (none once linked), not every message of every chat at every start."""
+    url = postgres.create_database("linked_once")
+    chats = Store(url, databases, None)
+    chats.ask(chats.new_chat(), "Q1")
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO chat_messages (chat_id, seq, message, parent, depth) "
+            "SELECT 'long chat', n, '{}', n - 1, n FROM generate_series(0, 49999) AS n"
+        )
+        connection.execute("ANALYZE chat_messages")
+        plan = [
+            row[0]
+            for row in connection.execute(
+                "EXPLAIN UPDATE chat_messages SET parent = seq - 1, depth = seq "
+                "WHERE depth IS NULL"
+            )
+        ]
+
+    assert any("chat_messages_unlinked" in line for line in plan), plan
