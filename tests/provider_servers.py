@@ -11,6 +11,9 @@ and streams canned replies in the provider's own format:
 
 Each wire format also reads back what the client sent as one `Conversation`, so that
 tests assert the same things for every provider.
+
+Used by benchmarks/loopback_openai.py, the model of benchmarks/long_chats.py (which
+tests/test_benchmark.py runs): only its OpenAI wire format so far.
 """
 
 from __future__ import annotations
