@@ -466,8 +466,7 @@ def test_linking_older_messages_at_start_reads_no_table_once_done(
         plan = [
             row[0]
             for row in connection.execute(
-                "EXPLAIN UPDATE chat_messages SET parent = seq - 1, depth = seq "
-                "WHERE depth IS NULL"
+                "EXPLAIN UPDATE chat_messages SET parent = seq - 1, depth = seq WHERE depth IS NULL"
             )
         ]
 
