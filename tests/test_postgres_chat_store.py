@@ -324,16 +324,23 @@ def test_storage_grows_linearly_with_a_chat_whose_every_tenth_turn_was_regenerat
     assert long <= 3.6 * short, (short, long)
 
 
-def test_new_version_of_a_turn_is_shown_and_the_model_sent_only_it(
-    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
-) -> None:
+def chat_with_an_edited_question(
+    postgres: PostgresCluster, databases: list[Any]
+) -> tuple[Store, str, ScriptedChatModel]:
+    """A chat of two turns whose second question was then edited ("Q2 edited")."""
     model = ScriptedChatModel(replies=["A1", "A2", "A2 edited", "A3"])
     chats = Store(postgres.url, databases, model)
     chat_id = chats.new_chat()
     chats.ask(chat_id, "Q1")
     chats.ask(chat_id, "Q2")
-
     chats.ask(chat_id, "Q2 edited", replacing=chats.question_ids(chat_id)[1])
+    return chats, chat_id, model
+
+
+def test_new_version_of_a_turn_is_shown_and_the_model_sent_only_it(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chats, chat_id, model = chat_with_an_edited_question(postgres, databases)
 
     assert texts(model.received[-1][1:]) == ["Q1", "A1", "Q2 edited"]
     assert texts(chats.store.recent(chat_id, 10)) == ["Q1", "A1", "Q2 edited", "A2 edited"]
@@ -346,12 +353,7 @@ def test_new_version_of_a_turn_is_shown_and_the_model_sent_only_it(
 def test_earlier_version_shown_again_is_what_the_model_is_sent_next(
     app: ModuleType, postgres: PostgresCluster, databases: list[Any]
 ) -> None:
-    model = ScriptedChatModel(replies=["A1", "A2", "A2 edited", "A3"])
-    chats = Store(postgres.url, databases, model)
-    chat_id = chats.new_chat()
-    chats.ask(chat_id, "Q1")
-    chats.ask(chat_id, "Q2")
-    chats.ask(chat_id, "Q2 edited", replacing=chats.question_ids(chat_id)[1])
+    chats, chat_id, model = chat_with_an_edited_question(postgres, databases)
 
     chats.store.show_version(chat_id, chats.question_ids(chat_id)[1], 1)
     chats.ask(chat_id, "Q3")
