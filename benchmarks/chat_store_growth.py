@@ -132,10 +132,10 @@ def files_only() -> None:
 def timings(url: str, package: str, exchanges: int) -> tuple[float, float]:
     """Seconds of recent(chat_id, 50) and of one turn with that many earlier exchanges."""
     chats = Chats(url, package)
-    store, log = chats.store, chats.opened[0].log
+    store, database = chats.store, chats.opened[0]
     chat_id = chats.new_chat()
     for number in range(exchanges - 20):  # the transcript, written directly
-        log.append(
+        database.append_messages(
             chat_id,
             HumanMessage(content=f"q{number}: {SIXTY_WORDS}"),
             AIMessage(content=SIXTY_WORDS),

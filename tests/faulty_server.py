@@ -149,7 +149,7 @@ STREAMS: dict[str, Stream] = {
     "empty": Stream(lambda server: []),
     "whitespace": Stream(lambda server: [WHITESPACE_REPLY]),
     "trickle": Stream(forever(TRICKLE_PIECE), seconds_per_piece=0.2),
-    "slow_stream": Stream(words(SLOW_REPLY), seconds_per_piece=0.2),
+    "slow_stream": Stream(words(SLOW_REPLY), seconds_per_piece=0.1),
     "long_reply": Stream(lambda server: pieces_of(LONG_REPLY)),
     "remote_image": Stream(lambda server: words(remote_image_reply(server.port))(server)),
 }
@@ -295,7 +295,7 @@ class FaultyServer(ThreadingHTTPServer):
             self.requests.clear()
 
     def __enter__(self) -> FaultyServer:
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -81,6 +81,7 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
 }
 ANSWER_SETS["oidc-custom"] = ANSWER_SETS["custom"] | {
     "authentication": "oidc",
+    "model_provider": "azure_openai",
     "package_name": longest_package_name("signed_in_support_bot"),
 }
 ANSWER_SETS |= {
@@ -116,31 +117,26 @@ so that their own suites, ruff and mypy check the file modules without renders o
 own."""
 
 OWN_SUITE_ANSWER_SETS = [
-    "offline",
-    "provider-azure_openai",
     *(f"backend-{name}" for name in HISTORY_BACKENDS),
     "oidc-custom",
     "oidc-sqlite",
 ]
 """The answer sets whose own test suite runs here: those that differ in what it exercises
-(the offline model alone, a provider with follow-up settings and a test module of their
-own, each LangGraph history backend, whose modules and tests differ, sign-in in front of
-a provider with a key with every text answer changed, and sign-in with per-user chat lists
-kept in SQLite). "oidc-custom" covers two concerns that do not interact in one suite: the
-text answers reach the page, settings and prompt whatever the sign-in (its suite was run
-as "custom" and "oidc" before, twice the same tests). The defaults' suite (a provider
-with a key) runs in a fresh venv installed as its README says (test_new_user.py), not a
-second time here. What differs between the other providers is checked on their rendered
-files (test_rendered_files.py) and built models (test_providers.py). Of the other sign-in
-sets, "oidc-memory" is served in test_sign_in.py and "oidc-postgres"'s owners are tried
-on a real server in test_postgres_user_chats.py; "custom" and "oidc" are checked by ruff
-and mypy, and served or read by other tests."""
+(each LangGraph history backend, whose modules and tests differ; sign-in in front of a
+provider with follow-up settings, every text answer changed; sign-in with per-user chat
+lists kept in SQLite). "oidc-custom" covers concerns that do not interact in one suite:
+the text answers reach the page, settings and prompt whatever the sign-in, and Azure
+OpenAI's own settings (endpoint, deployment, API version) are asked for and tested there.
 
-OWN_SUITES_OF_LANGGRAPH_AND_SIGN_IN = [
-    name for name in OWN_SUITE_ANSWER_SETS if name.startswith(("backend-", "oidc"))
-]
-"""The part of OWN_SUITE_ANSWER_SETS run by test_generated_own_suites.py (the rest runs in
-test_generated_projects.py): two files, so that the suite's two workers share the work."""
+The session backend's suite (LangChain's documented wiring) runs in test_new_user.py, in
+fresh venvs installed as a user does: the smoke-test recipe's (an OpenAI project) whole,
+the README's install command's in part. It is not run a third time here: the offline
+model's suite differed from it only in leaving out the three tests of a missing key.
+What differs between the other providers is checked on their rendered files
+(test_rendered_files.py) and built models (test_providers.py). Of the other sign-in sets,
+"oidc-memory" is served in test_sign_in.py and "oidc-postgres"'s owners are tried on a
+real server in test_postgres_user_chats.py; "custom" and "oidc" are checked by ruff and
+mypy, and served or read by other tests."""
 
 SERVED_ANSWER_SETS = ["defaults", "custom"]
 """The answer sets served by a real `streamlit run` in test_generated_projects.py (the browser

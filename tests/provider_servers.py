@@ -11,11 +11,15 @@ and streams canned replies in the provider's own format:
 
 Each wire format also reads back what the client sent as one `Conversation`, so that
 tests assert the same things for every provider.
+
+Used by benchmarks/loopback_openai.py, the model of benchmarks/long_chats.py (which
+tests/test_benchmark.py runs): only its OpenAI wire format so far.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -310,6 +314,15 @@ WIRE_FORMATS: dict[str, WireFormat] = {
 }
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Says nothing when a client hangs up mid-request (a client closing a kept-alive
+    connection); any other error is printed as usual."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class ProviderServer:
     """A ThreadingHTTPServer on 127.0.0.1 in a thread, speaking every wire format.
@@ -323,7 +336,7 @@ class ProviderServer:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -8,7 +8,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import ModuleType
 
-from helpers import TEMPLATE_ROOT, app_settings_environment, clean_env, render, run, tool
+from helpers import (
+    TEMPLATE_ROOT,
+    app_settings_environment,
+    clean_env,
+    imported,
+    render,
+    run,
+    tool,
+)
 from postgres_server import PostgresCluster
 
 JUNIT_REPORT = """<?xml version="1.0" encoding="utf-8"?>
@@ -123,3 +131,17 @@ def test_long_chats_benchmark_measures_the_postgres_backend(
     # The seeded chat's graph state reached the model: the newest turns within the budget.
     assert long.messages_sent > 10
     assert long.chars_sent > 10 * empty.chars_sent
+
+
+def test_chat_store_growth_benchmark_times_reads_and_turns_of_a_seeded_chat(
+    rendered, tmp_path: Path
+) -> None:
+    """Its timing part (a transcript seeded through the database, then real turns), on
+    SQLite at a small size; the storage part is what tests/test_postgres_chat_store.py and
+    the generated tests check."""
+    growth = benchmark_module("chat_store_growth")
+    with imported(rendered("backend-sqlite")) as package:
+        url = f"sqlite:///{tmp_path / 'chats.sqlite'}"
+        read, turn = growth.timings(url, package.__name__, 25)
+
+    assert 0 < read < turn

@@ -79,7 +79,7 @@ class LoggerHandler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def logger() -> Iterator[Logger]:
     server = Logger()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -106,9 +106,10 @@ LIVE_LINKS = """(root) => Array.from(root.querySelectorAll('[href], [src], [srcs
     .filter(value => /^\\s*(javascript|data|vbscript):/i.test(value))"""
 
 
-def hover_everything(page) -> None:
-    """Hover whatever shows a tooltip in the chat (a tooltip may draw its label again)."""
-    for target in page.locator(f"{CHAT_MESSAGES} [data-testid*='Tooltip']").all():
+def hover_everything(messages) -> None:
+    """Hover whatever shows a tooltip in these messages (a tooltip may draw its label
+    again)."""
+    for target in messages.locator("[data-testid*='Tooltip']").all():
         if target.is_visible():
             target.hover(timeout=5_000)
             time.sleep(0.1)
@@ -133,13 +134,14 @@ def test_hostile_replies_make_the_browser_fetch_nothing_streamed_or_redrawn(
         reply = page.locator(CHAT_MESSAGES).nth(2 + 2 * number)
         reply.filter(has_text=REPLY_END).wait_for(timeout=30_000)
         page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-        hover_everything(page)
+        hover_everything(page.locator(CHAT_MESSAGES).nth(1 + 2 * number))  # the question
+        hover_everything(reply)
     streamed = {"requests": list(logger.requests), "live links": live_links(page)}
 
     page.reload()  # drawn again, from the store
     page.locator(CHAT_MESSAGES).nth(2 * len(HOSTILE)).wait_for(timeout=30_000)
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-    hover_everything(page)
+    hover_everything(page.locator(CHAT_MESSAGES))
     time.sleep(1)  # time for any fetch the drawing set off
     redrawn = {
         "requests": logger.requests[len(streamed["requests"]) :],

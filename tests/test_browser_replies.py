@@ -83,9 +83,12 @@ def test_stop_mid_reply_then_ask_again_then_rerun_page_and_history_agree(
     send(page, "first question")
     page.locator(CHAT_MESSAGES).nth(2).filter(has_text="word4").wait_for(timeout=30_000)
     page.get_by_test_id("stChatInputStopButton").click()
+    # About a second after Stop the page draws itself again: the reply with its notice.
+    page.locator(CHAT_MESSAGES).nth(2).filter(has_text=STOPPED).wait_for(timeout=30_000)
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-    greeting, question, partial = messages(page)
-    assert (greeting, question) == (GREETING, "first question")
+    greeting, question, stopped = messages(page)
+    partial, _, notice = stopped.rpartition("\n\n")
+    assert (greeting, question, notice) == (GREETING, "first question", STOPPED)
     assert SLOW_REPLY.startswith(partial) and len(partial) < len(SLOW_REPLY)
 
     faulty_server.switch("ok")
@@ -115,6 +118,7 @@ def test_question_cannot_be_sent_while_a_reply_streams(page, faulty_server: Faul
     assert page.get_by_test_id("stChatInputStopButton").is_visible()
     page.get_by_test_id("stChatInputTextArea").fill("sent mid-reply?")
     page.get_by_test_id("stChatInputTextArea").press("Enter")
+    faulty_server.switch("ok")  # the stream under way stays slow; a later question is not
     page.locator(CHAT_MESSAGES).nth(2).filter(has_text="done.").wait_for(timeout=30_000)
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
 

@@ -113,3 +113,21 @@ def test_copy_puts_the_reply_markdown_on_the_clipboard(page) -> None:
     copied = page.evaluate("navigator.clipboard.readText()")
 
     assert copied.startswith("You said: copy **this**")
+
+
+def test_controls_are_enabled_again_soon_after_stop_without_a_click(page) -> None:
+    ask(page, "short question")
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(" ".join(f"w{n}" for n in range(3000)))  # the offline model echoes it, slowly
+    box.press("Enter")
+    page.locator('[data-testid="stChatMessage"]').nth(4).filter(has_text="w50").wait_for(
+        timeout=30_000
+    )
+    regenerate = page.get_by_role("button", name="Regenerate", exact=True)
+    assert regenerate.is_disabled()  # while the reply streams
+
+    page.get_by_test_id("stChatInputStopButton").click()
+
+    page.get_by_text("You stopped this reply.").wait_for(timeout=30_000)
+    settle(page)
+    assert regenerate.is_enabled()

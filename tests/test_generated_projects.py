@@ -1,10 +1,9 @@
-"""Generated projects pass ruff, mypy --strict, their own tests, import no module in a
-cycle, and `streamlit run` serves them.
+"""Generated projects pass ruff, import no module in a cycle, and `streamlit run` serves
+them (mypy: test_generated_type_checks.py; their own tests: test_generated_own_suites.py).
 
-ruff runs on every answer set (it is cheap). A project's own test suite runs only for the
-answer sets that differ in what that suite exercises (OWN_SUITE_ANSWER_SETS), and the
-server starts only for SERVED_ANSWER_SETS: the providers differ in files that
-test_rendered_files.py and test_providers.py check directly.
+ruff runs on every answer set (it is cheap). The server starts only for
+SERVED_ANSWER_SETS: the providers differ in files that test_rendered_files.py and
+test_providers.py check directly.
 """
 
 from __future__ import annotations
@@ -17,10 +16,7 @@ import pytest
 
 from helpers import (
     ANSWER_SETS,
-    OWN_SUITE_ANSWER_SETS,
-    OWN_SUITES_OF_LANGGRAPH_AND_SIGN_IN,
     SERVED_ANSWER_SETS,
-    own_tests_pass,
     package_file,
     run,
     streamlit_server,
@@ -79,15 +75,6 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
         if cycle := visit(module, []):
             return cycle
     return []
-
-
-@pytest.mark.parametrize(
-    "answer_set",
-    [name for name in OWN_SUITE_ANSWER_SETS if name not in OWN_SUITES_OF_LANGGRAPH_AND_SIGN_IN],
-)
-def test_generated_project_passes_its_own_tests(rendered, environment_for, answer_set: str) -> None:
-    project = rendered(answer_set)
-    own_tests_pass(project, environment_for(project))
 
 
 @pytest.mark.parametrize("answer_set", SERVED_ANSWER_SETS)

@@ -38,18 +38,21 @@ def uv_install_command(install: str) -> str:
 
 
 def test_readme_install_command_works_in_a_fresh_venv(rendered, tmp_path: Path) -> None:
-    # The defaults' own test suite runs only here (see OWN_SUITE_ANSWER_SETS): in this
-    # venv it also proves that the declared dependencies are all the project needs.
+    # The page's tests prove that the declared dependencies are all the page needs; the
+    # whole suite of a project like this one runs in the smoke test's fresh venv below.
     project = shutil.copytree(rendered("defaults"), tmp_path / "app")
     install = readme_block((project / "README.md").read_text(), "## Install")
 
     run("bash", "-c", uv_install_command(install), cwd=project, env=clean_env(PATH=PATH_WITH_TOOLS))
-    result = run(".venv/bin/python", "-m", "pytest", "-q", cwd=project, env=clean_env())
+    page_tests = ("-m", "pytest", "-q", "tests/test_chat_page.py")
+    result = run(".venv/bin/python", *page_tests, cwd=project, env=clean_env())
 
     assert re.search(r"\d+ passed", result.stdout)
 
 
 def test_smoke_test_recipe_renders_and_tests_an_answers_file(tmp_path: Path) -> None:
+    # The session backend's whole suite runs only here (see OWN_SUITE_ANSWER_SETS), in a
+    # fresh venv holding only what the project declares.
     result = run(
         TEMPLATE_ROOT / "scripts" / "smoke-test",
         TEMPLATE_ROOT / "examples" / "answers-openai.yml",

@@ -364,16 +364,23 @@ def test_storage_grows_linearly_with_a_chat_whose_every_tenth_turn_was_regenerat
     assert long <= 3.6 * short, (short, long)
 
 
-def test_new_version_of_a_turn_is_shown_and_the_model_sent_only_it(
-    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
-) -> None:
+def chat_with_an_edited_question(
+    postgres: PostgresCluster, databases: list[Any]
+) -> tuple[Store, str, ScriptedChatModel]:
+    """A chat of two turns whose second question was then edited ("Q2 edited")."""
     model = ScriptedChatModel(replies=["A1", "A2", "A2 edited", "A3"])
     chats = Store(postgres.url, databases, model)
     chat_id = chats.new_chat()
     chats.ask(chat_id, "Q1")
     chats.ask(chat_id, "Q2")
-
     chats.ask(chat_id, "Q2 edited", replacing=chats.question_ids(chat_id)[1])
+    return chats, chat_id, model
+
+
+def test_new_version_of_a_turn_is_shown_and_the_model_sent_only_it(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chats, chat_id, model = chat_with_an_edited_question(postgres, databases)
 
     assert texts(model.received[-1][1:]) == ["Q1", "A1", "Q2 edited"]
     assert texts(chats.store.recent(chat_id, 10)) == ["Q1", "A1", "Q2 edited", "A2 edited"]
@@ -386,12 +393,7 @@ def test_new_version_of_a_turn_is_shown_and_the_model_sent_only_it(
 def test_earlier_version_shown_again_is_what_the_model_is_sent_next(
     app: ModuleType, postgres: PostgresCluster, databases: list[Any]
 ) -> None:
-    model = ScriptedChatModel(replies=["A1", "A2", "A2 edited", "A3"])
-    chats = Store(postgres.url, databases, model)
-    chat_id = chats.new_chat()
-    chats.ask(chat_id, "Q1")
-    chats.ask(chat_id, "Q2")
-    chats.ask(chat_id, "Q2 edited", replacing=chats.question_ids(chat_id)[1])
+    chats, chat_id, model = chat_with_an_edited_question(postgres, databases)
 
     chats.store.show_version(chat_id, chats.question_ids(chat_id)[1], 1)
     chats.ask(chat_id, "Q3")
@@ -414,6 +416,39 @@ def test_feedback_survives_a_restart(
     restarted = Store(postgres.url, databases, None)
 
     assert restarted.store.feedback(chat_id, [str(reply.id)]) == {str(reply.id): feedback}
+
+
+def test_nul_characters_in_a_question_and_its_reply_are_kept(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    # PostgreSQL's text and JSONB refuse NUL; model output and pasted text may hold it.
+    model = ScriptedChatModel(replies=["nul\x00 in the reply", "A2"])
+    chats = Store(postgres.url, databases, model)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, "nul\x00 in the question")
+    chats.ask(chat_id, "Q2")
+    databases.pop().close()
+
+    restarted = Store(postgres.url, databases, model)
+
+    assert texts(restarted.store.recent(chat_id, 10)) == [
+        "nul\x00 in the question",
+        "nul\x00 in the reply",
+        "Q2",
+        "A2",
+    ]
+    assert texts(model.received[-1][1:3]) == ["nul\x00 in the question", "nul\x00 in the reply"]
+
+
+def test_imported_messages_with_nul_characters_are_kept(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chats = Store(postgres.url, databases, None)
+    messages = [HumanMessage(content="Q\x00"), AIMessage(content="A\x00\x01")]
+
+    chat_id = chats.store.import_chat(messages, 4000)
+
+    assert texts(chats.store.recent(chat_id, 10)) == ["Q\x00", "A\x00\x01"]
 
 
 V0_2_0_TRANSCRIPT = """
@@ -451,3 +486,30 @@ def test_database_written_by_v0_2_0_opens_and_its_chats_get_versions(
     assert texts(chats.store.recent("old-chat", 10)) == ["old Q1", "old A1", "old Q2", "new A2"]
     chats.store.show_version("old-chat", chats.question_ids("old-chat")[1], 1)
     assert texts(chats.store.recent("old-chat", 10))[-1] == "old A2"
+    chats.ask("old-chat", "nul\x00 after the upgrade")  # JSONB became JSON: NUL is kept
+    assert texts(chats.store.recent("old-chat", 10))[-2] == "nul\x00 after the upgrade"
+
+
+def test_linking_older_messages_at_start_reads_no_table_once_done(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    """The start-up UPDATE of messages without a depth reads a partial index of those
+    (none once linked), not every message of every chat at every start."""
+    url = postgres.create_database("linked_once")
+    chats = Store(url, databases, None)
+    chats.ask(chats.new_chat(), "Q1")
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO chat_messages (chat_id, seq, message, parent, depth) "
+            "SELECT 'long chat', n, '{}', n - 1, n FROM generate_series(0, 49999) AS n"
+        )
+        connection.execute("ANALYZE chat_messages")
+        plan = [
+            row[0]
+            for row in connection.execute(
+                "EXPLAIN UPDATE chat_messages SET parent = seq - 1, depth = seq WHERE depth IS NULL"
+            )
+        ]
+
+    assert any("chat_messages_unlinked" in line for line in plan), plan

@@ -142,3 +142,19 @@ def test_imported_export_is_the_importers_chat_with_the_same_messages(open_owner
     # The store gives the imported messages ids of its own.
     stored = [m.model_dump(exclude={"id"}) for m in alice.recent(chat_id, 10)]
     assert stored == [m.model_dump(exclude={"id"}) for m in messages]
+
+
+def test_imported_chat_whose_first_question_holds_nul_is_titled_with_a_replacement(
+    open_owners, package
+) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    store, _ = open_owners()
+    user_chats = importlib.import_module(f"{PACKAGE}.user_chats")
+    alice = user_chats.UserChats(store, '["https://issuer.example", "alice"]')
+    messages = [HumanMessage(content="hi\x00there"), AIMessage(content="A\x00")]
+
+    chat_id = alice.import_chat(messages, 4000)
+
+    assert alice.chats() == [(chat_id, "hi\ufffdthere")]
+    assert [m.text for m in alice.recent(chat_id, 10)] == ["hi\x00there", "A\x00"]
