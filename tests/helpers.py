@@ -109,12 +109,13 @@ ANSWER_SETS["no-chat-features"] = {
 ANSWER_SETS["backend-memory"]["attachments"] = "both"
 ANSWER_SETS["backend-sqlite"]["attachments"] = "both"
 ANSWER_SETS["oidc-custom"]["attachments"] = "images"
+ANSWER_SETS["oidc-sqlite"]["attachments"] = "documents"
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
 backend has its own package name, so that in-process AppTests can import them side by side.
 "backend-memory" and "backend-sqlite" also take files (attachments=both; the browser tests
-send files to "backend-sqlite"), and "oidc-custom" images (files in the session's chat),
-so that their own suites, ruff and mypy check the file modules without renders of their
-own."""
+send files to "backend-sqlite"), "oidc-custom" images (files in the session's chat) and
+"oidc-sqlite" documents (files in a signed-in user's stored chats), so that their own
+suites, ruff and mypy check the file modules without renders of their own."""
 
 OWN_SUITE_ANSWER_SETS = [
     *(f"backend-{name}" for name in HISTORY_BACKENDS),
