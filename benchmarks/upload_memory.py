@@ -1,0 +1,147 @@
+"""Benchmark: the server's memory while a chat takes ten 9.5 MB images, in headless Chromium.
+
+Renders the template from this working tree (history_backend=sqlite, attachments=both),
+serves it with `streamlit run` on the offline model and, in Debian's Chromium, asks ten
+questions in one chat, each with one PNG image of 9.5 MB (random pixels: it does not
+compress), just under the 10 MB default limit. After each turn it reads the server's
+resident memory (VmRSS) and its peak during the turn (VmHWM, started afresh before each
+turn) from /proc.
+
+Prints one row per turn and a summary: how far the peak rose above the memory before
+the turn, in copies of the file (issue 22: at most two copies per upload), and how much
+memory the ten images still hold after the last turn.
+
+    .venv/bin/python benchmarks/upload_memory.py [--images 10] [--megabytes 9.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TEMPLATE_ROOT / "tests"))
+
+from helpers import (  # noqa: E402
+    CHAT_MESSAGES,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    REPLY_END,
+    SCRIPT_DONE,
+    clean_env,
+    free_port,
+    render,
+    tool,
+    wait_for_health,
+)
+
+FILE_INPUT = '[data-testid="stChatInputFileUploadButton"] input[type="file"]'
+UPLOADING = '[data-testid="stFileChipIconSpinner"]'
+MB = 1024 * 1024
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """The process's resident memory now and its peak so far (VmRSS, VmHWM), in MB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def reset_peak(pid: int) -> None:
+    """Start the process's peak memory (VmHWM) afresh from its memory now (Linux)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def random_png(megabytes: float) -> bytes:
+    """A PNG of random pixels, about `megabytes` large (random pixels do not compress)."""
+    from PIL import Image
+
+    side = int((megabytes * MB / 3) ** 0.5)
+    image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def measure(project: Path, images: int, megabytes: float) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    store = project / "chats.sqlite"
+    environment = clean_env(LLM_PROVIDER="offline", CHAT_HISTORY_URL=f"sqlite:///{store}")
+    command = [tool("streamlit"), "run", "app.py", "--server.headless=true"]
+    command += ["--server.address=127.0.0.1", f"--server.port={port}"]
+    command += ["--browser.gatherUsageStats=false"]
+    server = subprocess.Popen(command, cwd=project, env=environment)
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}/_stcore/health")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+            )
+            page = browser.new_page(viewport={"width": 1000, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.locator(CHAT_MESSAGES).first.wait_for(timeout=60_000)
+            page.locator(SCRIPT_DONE).wait_for(timeout=60_000)
+            started, _ = memory_mb(server.pid)
+            print(f"server after the first page: {started:.0f} MB resident\n")
+            print(f"{'turn':>4}  {'file MB':>7}  {'before MB':>9}  {'peak MB':>7}  "
+                  f"{'after MB':>8}  {'peak rise, in files':>19}")  # fmt: skip
+            rises = []
+            for turn in range(1, images + 1):
+                image = random_png(megabytes)
+                reset_peak(server.pid)
+                before, _ = memory_mb(server.pid)
+                page.locator(FILE_INPUT).set_input_files(
+                    [{"name": f"photo-{turn}.png", "mimeType": "image/png", "buffer": image}]
+                )
+                page.wait_for_timeout(300)
+                page.locator(UPLOADING).first.wait_for(state="detached", timeout=120_000)
+                box = page.get_by_test_id("stChatInputTextArea")
+                box.fill(f"What is in photo {turn}?")
+                box.press("Enter")
+                reply = page.locator(CHAT_MESSAGES).nth(2 * turn)
+                reply.filter(has_text=REPLY_END).wait_for(timeout=120_000)
+                page.locator(SCRIPT_DONE).wait_for(timeout=120_000)
+                after, peak = memory_mb(server.pid)
+                rise = (peak - before) / (len(image) / MB)
+                rises.append(rise)
+                print(f"{turn:>4}  {len(image) / MB:>7.1f}  {before:>9.0f}  {peak:>7.0f}  "
+                      f"{after:>8.0f}  {rise:>19.1f}")  # fmt: skip
+            browser.close()
+        final, _ = memory_mb(server.pid)
+        print(
+            f"\nafter {images} images {final:.0f} MB resident, "
+            f"{final - started:.0f} MB more than after the first page "
+            f"({(final - started) / (images * megabytes):.1f} of the images' size); "
+            f"the largest rise of the peak in one turn: {max(rises):.1f} files"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=10, help="turns, one image each")
+    parser.add_argument("--megabytes", type=float, default=9.5, help="size of each image")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        project = render(
+            Path(folder) / "app",
+            history_backend="sqlite",
+            attachments="both",
+            model_provider="offline",
+            package_name="upload_memory_app",
+        )
+        measure(project, options.images, options.megabytes)
+
+
+if __name__ == "__main__":
+    main()
