@@ -157,16 +157,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 SLOWEST_FILES = [
     "test_generated_own_suites.py",
     "test_generated_type_checks.py",
-    "test_new_user.py",
-    "test_generated_projects.py",
-    "test_browser_hostile_replies.py",
-    "test_history_backends.py",
-    "test_browser_replies.py",
     "test_update.py",
-    "test_sign_in.py",
     "test_benchmark.py",
+    "test_new_user.py",
+    "test_browser_replies.py",
+    "test_browser_hostile_replies.py",
+    "test_sign_in.py",
     "test_browser.py",
+    "test_browser_turn_controls.py",
     "test_browser_replicas.py",
+    "test_history_backends.py",
+    "test_hostile_text.py",
     "test_browser_files.py",
 ]
 
