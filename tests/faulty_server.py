@@ -149,7 +149,7 @@ STREAMS: dict[str, Stream] = {
     "empty": Stream(lambda server: []),
     "whitespace": Stream(lambda server: [WHITESPACE_REPLY]),
     "trickle": Stream(forever(TRICKLE_PIECE), seconds_per_piece=0.2),
-    "slow_stream": Stream(words(SLOW_REPLY), seconds_per_piece=0.1),
+    "slow_stream": Stream(words(SLOW_REPLY), seconds_per_piece=0.2),
     "long_reply": Stream(lambda server: pieces_of(LONG_REPLY)),
     "remote_image": Stream(lambda server: words(remote_image_reply(server.port))(server)),
 }
