@@ -13,8 +13,8 @@ from pypdf import PdfWriter
 
 from helpers import (
     CHAT_MESSAGES,
-    REPLY_END,
     SCRIPT_DONE,
+    ask,
     messages,
     offline_sqlite_app,
     open_app,
@@ -66,24 +66,12 @@ def attach(page, *files: tuple[str, str, bytes]) -> None:
     page.locator(UPLOADING).first.wait_for(state="detached", timeout=30_000)
 
 
-def send(page, question: str) -> None:
-    """Type the question, press Enter, and wait for the offline model's whole reply."""
-    turns_before = len(messages(page))
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(question)
-    box.press("Enter")
-    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(
-        timeout=30_000
-    )
-    page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-
-
 def test_an_image_and_a_pdf_are_drawn_with_the_question_and_reply_and_after_a_reload(
     page,
 ) -> None:
     pdf = one_page_pdf()
     attach(page, ("chart.png", "image/png", PNG), ("report.pdf", "application/pdf", pdf))
-    send(page, "What are these?")
+    ask(page, "What are these?")
 
     for attempt in ("sent", "reloaded"):
         *_, question, reply = messages(page)
