@@ -7,9 +7,11 @@ compress), just under the 10 MB default limit. After each turn it reads the serv
 resident memory (VmRSS) and its peak during the turn (VmHWM, started afresh before each
 turn) from /proc.
 
-Prints one row per turn and a summary: how far the peak rose above the memory before
-the turn, in copies of the file (issue 22: at most two copies per upload), and how much
-memory the ten images still hold after the last turn.
+Prints one row per turn: the memory before it, the peak while the image uploads
+(Streamlit's own endpoint) and while the turn runs (this app: the question checked,
+stored, sent with the images of earlier turns within the history budget, the reply
+streamed and stored), and the memory after it. The summary says how many copies of an
+upload the server keeps once its turn is over (issue 22: at most two per upload).
 
     .venv/bin/python benchmarks/upload_memory.py [--images 10] [--megabytes 9.5]
 """
@@ -121,8 +123,8 @@ def measure(project: Path, images: int, megabytes: float) -> None:
         final, _ = memory_mb(server.pid)
         print(
             f"\nafter {images} images {final:.0f} MB resident, "
-            f"{final - started:.0f} MB more than after the first page "
-            f"({(final - started) / (images * megabytes):.1f} of the images' size); "
+            f"{final - started:.0f} MB more than after the first page: "
+            f"{(final - started) / (images * megabytes):.1f} copies kept per upload; "
             f"the largest rise of the peak in one turn: {max(rises):.1f} files"
         )
     finally:
