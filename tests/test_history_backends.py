@@ -227,7 +227,11 @@ def test_one_page_serves_both_wirings(rendered, backend: str) -> None:
 
     # page.py differs only in which implementation of chats.py's interface it opens...
     assert sorted(changed_lines(*page)) == [
+        "+ def chats_or_stop(settings: Settings, folder: Path) -> ChatStore:",
+        "+ from .chat_store import ChatStore",
         "+ from .chat_store import open_chat_store as open_chats",
+        "- def chats_or_stop(settings: Settings, folder: Path) -> SessionChats:",
+        "- from .session_chats import SessionChats",
         "- from .session_chats import open_session_chats as open_chats",
     ]
     # ...and app.py draws the page with the same calls, one after the other.

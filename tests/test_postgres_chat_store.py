@@ -184,7 +184,8 @@ def test_a_file_is_stored_once_sent_after_a_restart_and_deleted_with_its_last_ch
     assert "base64" not in str(stored.content)  # the transcript holds a reference
     copied = restarted.new_chat()
     restarted.store.database.append_messages(copied, stored)  # another chat's reference
-    assert "not found" in str(restarted.store.recent(copied, 1)[0].content)
+    copied_question = restarted.store.recent(copied, 1)
+    assert "not found" in str(restarted.store.with_files(copied, copied_question)[0].content)
     restarted.store.delete(mine)
     assert files_in(url) == 1  # the other chat still refers to it
     restarted.store.delete(theirs)
