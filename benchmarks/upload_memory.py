@@ -1,6 +1,7 @@
 """Benchmark: the server's memory while a chat takes ten 9.5 MB images, in headless Chromium.
 
-Renders the template from this working tree (history_backend=sqlite, attachments=both),
+Renders the template from this working tree (history_backend=sqlite, or --backend session;
+attachments=both),
 serves it with `streamlit run` on the offline model and, in Debian's Chromium, asks ten
 questions in one chat, each with one PNG image of 9.5 MB (random pixels: it does not
 compress), just under the 10 MB default limit. After each turn it reads the server's
@@ -13,7 +14,12 @@ stored, sent with the images of earlier turns within the history budget, the rep
 streamed and stored), and the memory after it. The summary says how many copies of an
 upload the server keeps once its turn is over (issue 22: at most two per upload).
 
+The server runs as the Dockerfile runs it, with glibc's MALLOC_MMAP_THRESHOLD_ fixed
+(freed blocks of files go back to the system at once); --glibc-defaults leaves glibc's
+dynamic threshold, as a plain `streamlit run` has it.
+
     .venv/bin/python benchmarks/upload_memory.py [--images 10] [--megabytes 9.5]
+        [--backend session] [--glibc-defaults]
 """
 
 from __future__ import annotations
@@ -71,12 +77,18 @@ def random_png(megabytes: float) -> bytes:
     return buffer.getvalue()
 
 
-def measure(project: Path, images: int, megabytes: float) -> None:
+IMAGE_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+"""The allocator setting of the generated Dockerfile (with attachments on)."""
+
+
+def measure(project: Path, images: int, megabytes: float, allocator: dict[str, str]) -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
     store = project / "chats.sqlite"
-    environment = clean_env(LLM_PROVIDER="offline", CHAT_HISTORY_URL=f"sqlite:///{store}")
+    environment = clean_env(
+        LLM_PROVIDER="offline", CHAT_HISTORY_URL=f"sqlite:///{store}", **allocator
+    )
     command = [tool("streamlit"), "run", "app.py", "--server.headless=true"]
     command += ["--server.address=127.0.0.1", f"--server.port={port}"]
     command += ["--browser.gatherUsageStats=false"]
@@ -94,7 +106,8 @@ def measure(project: Path, images: int, megabytes: float) -> None:
             started, _ = memory_mb(server.pid)
             print(f"server after the first page: {started:.0f} MB resident\n")
             print(f"{'turn':>4}  {'file MB':>7}  {'before MB':>9}  {'upload peak MB':>14}  "
-                  f"{'turn peak MB':>12}  {'after MB':>8}  {'turn peak rise, in files':>24}")  # fmt: skip
+                  f"{'turn peak MB':>12}  {'after MB':>8}  "
+                  f"{'turn peak rise, in files':>24}")  # fmt: skip
             rises = []
             for turn in range(1, images + 1):
                 image = random_png(megabytes)
@@ -136,16 +149,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=10, help="turns, one image each")
     parser.add_argument("--megabytes", type=float, default=9.5, help="size of each image")
+    parser.add_argument("--backend", choices=["sqlite", "session"], default="sqlite")
+    parser.add_argument("--glibc-defaults", action="store_true", help="no MALLOC_MMAP_THRESHOLD_")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         project = render(
             Path(folder) / "app",
-            history_backend="sqlite",
+            history_backend=options.backend,
             attachments="both",
             model_provider="offline",
             package_name="upload_memory_app",
         )
-        measure(project, options.images, options.megabytes)
+        allocator = {} if options.glibc_defaults else IMAGE_ALLOCATOR
+        measure(project, options.images, options.megabytes, allocator)
 
 
 if __name__ == "__main__":
