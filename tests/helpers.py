@@ -106,16 +106,18 @@ ANSWER_SETS["no-chat-features"] = {
     "history_backend": "sqlite",
     "package_name": "plain_sqlite_chats",
 }
+ANSWER_SETS["offline"]["attachments"] = "both"
 ANSWER_SETS["backend-memory"]["attachments"] = "both"
 ANSWER_SETS["backend-sqlite"]["attachments"] = "both"
 ANSWER_SETS["oidc-custom"]["attachments"] = "images"
 ANSWER_SETS["oidc-sqlite"]["attachments"] = "documents"
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
 backend has its own package name, so that in-process AppTests can import them side by side.
-"backend-memory" and "backend-sqlite" also take files (attachments=both; the browser tests
-send files to "backend-sqlite"), "oidc-custom" images (files in the session's chat) and
-"oidc-sqlite" documents (files in a signed-in user's stored chats), so that their own
-suites, ruff and mypy check the file modules without renders of their own."""
+"offline", "backend-memory" and "backend-sqlite" also take files (attachments=both; the
+browser tests send files to "backend-sqlite" and to "offline", the session's chat),
+"oidc-custom" images (files in the session's chat) and "oidc-sqlite" documents (files in
+a signed-in user's stored chats), so that their own suites, ruff and mypy check the file
+modules without renders of their own."""
 
 OWN_SUITE_ANSWER_SETS = [
     *(f"backend-{name}" for name in HISTORY_BACKENDS),
@@ -610,14 +612,14 @@ def in_sight(node: Any) -> Iterator[Any]:
             yield from in_sight(child)
 
 
-def ask(page, question: str) -> None:
-    """Type a question, press Enter, and wait until the offline model's reply is complete
-    and the app's run has ended."""
+def ask(page, question: str, reply_end: str = REPLY_END) -> None:
+    """Type a question, press Enter, and wait until the reply is complete (the offline
+    model's, or one ending with `reply_end`) and the app's run has ended."""
     turns_before = len(messages(page))
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
     box.press("Enter")
-    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(
+    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=reply_end).wait_for(
         timeout=30_000
     )
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
