@@ -40,6 +40,11 @@ FILE_INPUT = '[data-testid="stChatInputFileUploadButton"] input[type="file"]'
 """The chat box's file input (Streamlit 1.67), which a file picker, paste or drop fills."""
 UPLOADING = '[data-testid="stFileChipIconSpinner"]'
 IMAGES = '[data-testid="stImage"] img'
+LOADED_THUMBNAIL = """([messages, at, images]) => {
+    const drawn = document.querySelectorAll(messages)[at].querySelectorAll(images);
+    return drawn.length === 1 && drawn[0].complete && drawn[0].naturalWidth > 0;
+}"""
+"""Whether the message at this place of the page shows one image, loaded."""
 LOOPBACK_REPLY = "A one-pixel chart."
 """What the loopback OpenAI server answers."""
 
@@ -136,9 +141,9 @@ def assert_image_and_pdf_drawn(page, question_at: int, pdf: bytes, attempt: str)
     assert f"report.pdf (application/pdf, {len(pdf)} bytes, 1 page)" in question, attempt
     assert "I received 2 file(s)" in reply, attempt
     assert "chart.png (image/png, 70 bytes)" in reply, attempt
-    thumbnail = page.locator(CHAT_MESSAGES).nth(question_at).locator(IMAGES)
-    assert thumbnail.count() == 1, attempt
-    assert thumbnail.evaluate("(image) => image.complete && image.naturalWidth > 0"), attempt
+    # Waited for: the page may be redrawn after the reply (the image then drawn anew), and
+    # the browser may still be fetching it.
+    page.wait_for_function(LOADED_THUMBNAIL, arg=[CHAT_MESSAGES, question_at, IMAGES])
 
 
 def test_an_image_and_a_pdf_are_drawn_with_the_question_and_reply_and_after_a_reload(
