@@ -1,13 +1,13 @@
 """Files in the chat as a person sends them, in headless Chromium (issue 22's proof):
-`streamlit run` of projects that take images and documents, one server per project,
-shared by the module's tests, and one browser session per test:
+`streamlit run` of two projects that take images and documents, each served once for the
+module's tests, one browser session per test:
 
-- the sqlite project on the offline model (the files drawn after a reload; a file over
-  the limit refused),
-- the session project ("offline": LangChain's RunnableWithMessageHistory wiring) on the
-  offline model (the files drawn after a rerun),
 - the sqlite project on OpenAI, its real client talking to the loopback server of
-  tests/provider_servers.py (the image reaches it as OpenAI's `image_url`)."""
+  tests/provider_servers.py: the files drawn after a reload, the image received in
+  OpenAI's wire format, a file over the limit refused;
+- the session project ("offline": LangChain's RunnableWithMessageHistory wiring) on the
+  offline model, which describes the files it received: the files drawn after a rerun.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from helpers import (
     SCRIPT_DONE,
     ask,
     messages,
-    offline_sqlite_app,
     open_app,
     streamlit_server,
 )
@@ -58,35 +57,20 @@ def one_page_pdf() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def app_url(rendered, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The sqlite project on the offline model, its chats in a file of this module."""
-    folder = tmp_path_factory.mktemp("browser-files")
-    with offline_sqlite_app(rendered("backend-sqlite"), folder) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def session_app_url(rendered) -> Iterator[str]:
-    """The session project ("offline", which takes images and documents) on the offline
-    model: its chats live in the browser session only."""
-    with streamlit_server(rendered("offline"), LLM_PROVIDER="offline") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def openai_server() -> Iterator[ProviderServer]:
-    """The loopback server that the OpenAI project's real client talks to."""
+    """The loopback server that the sqlite project's OpenAI client talks to."""
     with ProviderServer(replies=[]) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def openai_app_url(
+def app_url(
     rendered, openai_server: ProviderServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """The sqlite project (which takes images: OpenAI's default model does) on OpenAI,
-    whose client is pointed at the loopback server with a dummy key."""
-    store = tmp_path_factory.mktemp("browser-files-openai") / "chats.sqlite"
+    """The sqlite project (which takes images and PDFs: OpenAI's default model does) on
+    OpenAI, its client pointed at the loopback server with a dummy key, its chats in a
+    file of this module."""
+    store = tmp_path_factory.mktemp("browser-files") / "chats.sqlite"
     with streamlit_server(
         rendered("backend-sqlite"),
         LLM_PROVIDER="openai",
@@ -95,6 +79,14 @@ def openai_app_url(
         LLM_MAX_RETRIES="0",
         CHAT_HISTORY_URL=f"sqlite:///{store}",
     ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def session_app_url(rendered) -> Iterator[str]:
+    """The session project ("offline", which takes images and documents) on the offline
+    model: its chats live in the browser session only."""
+    with streamlit_server(rendered("offline"), LLM_PROVIDER="offline") as url:
         yield url
 
 
@@ -117,11 +109,6 @@ def session_page(browser, session_app_url: str) -> Iterator[Any]:
     yield from new_page(browser, session_app_url)
 
 
-@pytest.fixture
-def openai_page(browser, openai_app_url: str) -> Iterator[Any]:
-    yield from new_page(browser, openai_app_url)
-
-
 def attach(page, *files: tuple[str, str, bytes]) -> None:
     """Put files in the chat box, as the file picker does, and wait until they are up."""
     page.locator(FILE_INPUT).set_input_files(
@@ -131,33 +118,59 @@ def attach(page, *files: tuple[str, str, bytes]) -> None:
     page.locator(UPLOADING).first.wait_for(state="detached", timeout=30_000)
 
 
-def assert_image_and_pdf_drawn(page, question_at: int, pdf: bytes, attempt: str) -> None:
+def assert_image_and_pdf_drawn(
+    page, question_at: int, pdf: bytes, reply_says: tuple[str, ...], attempt: str
+) -> None:
     """The question at this place of the page is drawn with its image (a thumbnail,
-    loaded) and its PDF, and the offline model's reply after it lists both."""
-    texts = messages(page)
-    question, reply = texts[question_at], texts[question_at + 1]
+    loaded) and its PDF, and the reply after it says each of `reply_says`."""
+    question, reply = messages(page)[question_at : question_at + 2]
+    for part in reply_says:
+        assert part in reply, attempt
     assert "What are these?" in question, attempt
     assert "chart.png (image/png, 70 bytes)" in question, attempt
     assert f"report.pdf (application/pdf, {len(pdf)} bytes, 1 page)" in question, attempt
-    assert "I received 2 file(s)" in reply, attempt
-    assert "chart.png (image/png, 70 bytes)" in reply, attempt
     # Waited for: the page may be redrawn after the reply (the image then drawn anew), and
     # the browser may still be fetching it.
     page.wait_for_function(LOADED_THUMBNAIL, arg=[CHAT_MESSAGES, question_at, IMAGES])
 
 
+def ask_loopback(page, openai_server: ProviderServer, question: str) -> dict[str, Any]:
+    """Ask the sqlite project's page a question; the chat request that reached the
+    loopback server (its JSON body)."""
+    before = len(openai_server.requests)
+    openai_server.replies.append(LOOPBACK_REPLY)
+    ask(page, question, reply_end=LOOPBACK_REPLY)
+    [(wire_format, request)] = openai_server.requests[before:]
+    assert wire_format == "openai-chat-completions"
+    return request.body
+
+
 def test_an_image_and_a_pdf_are_drawn_with_the_question_and_reply_and_after_a_reload(
-    page,
+    page, openai_server: ProviderServer
 ) -> None:
     pdf = one_page_pdf()
     attach(page, ("chart.png", "image/png", PNG), ("report.pdf", "application/pdf", pdf))
-    ask(page, "What are these?")
+    ask_loopback(page, openai_server, "What are these?")
 
     for attempt in ("sent", "reloaded"):
-        assert_image_and_pdf_drawn(page, 1, pdf, attempt)
+        assert_image_and_pdf_drawn(page, 1, pdf, (LOOPBACK_REPLY,), attempt)
         page.reload()
         page.locator(CHAT_MESSAGES).nth(2).wait_for(timeout=30_000)
         page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+
+
+def test_an_image_reaches_openai_as_an_image_url_with_its_bytes(
+    page, openai_server: ProviderServer
+) -> None:
+    attach(page, ("chart.png", "image/png", PNG))
+    body = ask_loopback(page, openai_server, "What is this?")
+
+    question = body["messages"][-1]
+    assert question["role"] == "user"
+    urls = [part["image_url"]["url"] for part in question["content"] if part["type"] == "image_url"]
+    prefix = "data:image/png;base64,"
+    assert [url.startswith(prefix) for url in urls] == [True], urls
+    assert base64.b64decode(urls[0].removeprefix(prefix)) == PNG
 
 
 def test_a_file_over_the_limit_is_refused_with_its_name(page) -> None:
@@ -176,24 +189,10 @@ def test_in_a_session_chat_an_image_and_a_pdf_are_drawn_with_the_question_and_af
     pdf = one_page_pdf()
     attach(session_page, ("chart.png", "image/png", PNG), ("report.pdf", "application/pdf", pdf))
     ask(session_page, "What are these?")
-    assert_image_and_pdf_drawn(session_page, 1, pdf, "sent")
+    # The offline model's reply lists the files it received.
+    described = ("I received 2 file(s)", "chart.png (image/png, 70 bytes)")
+    assert_image_and_pdf_drawn(session_page, 1, pdf, described, "sent")
 
-    ask(session_page, "And without files?")  # a rerun: the session's history is drawn again
+    ask(session_page, "And without files?")  # a rerun: the session's history drawn again
     assert len(messages(session_page)) == 5
-    assert_image_and_pdf_drawn(session_page, 1, pdf, "after a rerun")
-
-
-def test_an_image_reaches_openai_as_an_image_url_with_its_bytes(
-    openai_page, openai_server: ProviderServer
-) -> None:
-    openai_server.replies.append(LOOPBACK_REPLY)
-    attach(openai_page, ("chart.png", "image/png", PNG))
-    ask(openai_page, "What is this?", reply_end=LOOPBACK_REPLY)
-
-    [request] = [r for name, r in openai_server.requests if name == "openai-chat-completions"]
-    question = request.body["messages"][-1]
-    assert question["role"] == "user"
-    urls = [part["image_url"]["url"] for part in question["content"] if part["type"] == "image_url"]
-    prefix = "data:image/png;base64,"
-    assert [url.startswith(prefix) for url in urls] == [True], urls
-    assert base64.b64decode(urls[0].removeprefix(prefix)) == PNG
+    assert_image_and_pdf_drawn(session_page, 1, pdf, described, "after a rerun")
