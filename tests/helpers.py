@@ -134,7 +134,9 @@ OpenAI's own settings (endpoint, deployment, API version) are asked for and test
 The session backend's suite (LangChain's documented wiring) runs in test_new_user.py, in
 fresh venvs installed as a user does: the smoke-test recipe's (an OpenAI project) whole,
 the README's install command's in part. It is not run a third time here: the offline
-model's suite differed from it only in leaving out the three tests of a missing key.
+model's suite differed from it only in leaving out the three tests of a missing key (and,
+since "offline" takes files for the browser tests, in its files tests, which "oidc-custom"
+runs on the session backend with images; the session backend's PDF tests run in none).
 What differs between the other providers is checked on their rendered files
 (test_rendered_files.py) and built models (test_providers.py). Of the other sign-in sets,
 "oidc-memory" is served in test_sign_in.py and "oidc-postgres"'s owners are tried on a
