@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import os
 import shutil
 import sqlite3
@@ -89,15 +90,26 @@ def growth(url: str, package: str, exchanges: int, measure: Any, regenerated: in
 IMAGE_BYTES = 1000 * 1000
 
 
+def random_png(size: int) -> bytes:
+    """A PNG of random pixels of about `size` bytes (random pixels do not compress)."""
+    from PIL import Image
+
+    side = int((size / 3) ** 0.5)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def growth_with_images(url: str, package: str, measure: Any) -> int:
     """Bytes of a store with one chat of 100 exchanges, every tenth question with a
-    different 1 MB image (a PNG signature, then random bytes: nothing compresses it)."""
+    different 1 MB image (a PNG of random pixels: nothing compresses it; the store keeps
+    its thumbnail with its reference too)."""
     chats = Chats(url, package)
     chat_id = chats.new_chat()
     for number in range(100):
         question: Any = f"question {number}: {SIXTY_WORDS}"
         if number % 10 == 0:
-            image = b"\x89PNG\r\n\x1a\n" + os.urandom(IMAGE_BYTES - 8)
+            image = random_png(IMAGE_BYTES)
             encoded = base64.b64encode(image).decode()
             question = [
                 {"type": "text", "text": question},

@@ -494,18 +494,23 @@ def app_settings_environment(**overrides: str) -> Iterator[pytest.MonkeyPatch]:
         yield patch
 
 
+OFFLINE_AT_ONCE = {"LLM_PROVIDER": "offline", "OFFLINE_SECONDS_PER_WORD": "0"}
+"""The settings of a generated app under test: the offline model, answering at once."""
+
+
 def app_test(project: Path, **secrets: str) -> AppTest:
     """The generated project's app.py under Streamlit's AppTest, in this process, not yet run.
 
     Give each project driven this way its own package_name: its modules are imported into
-    this process. Setting secrets keeps AppTest from reading .streamlit/secrets.toml.
+    this process. Setting secrets keeps AppTest from reading .streamlit/secrets.toml. The
+    offline model answers without its pause before each word (OFFLINE_SECONDS_PER_WORD).
     """
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     st.cache_resource.clear()  # a chain cached by another app or test must not answer
     app = AppTest.from_file(str(project / "app.py"), default_timeout=60)
-    for name, value in ({"LLM_PROVIDER": "offline"} | secrets).items():
+    for name, value in (OFFLINE_AT_ONCE | secrets).items():
         app.secrets[name] = value
     return app
 

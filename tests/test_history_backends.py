@@ -53,6 +53,7 @@ def shown(part):  # as helpers.shown
 
 app = AppTest.from_file("app.py", default_timeout=60)
 app.secrets["LLM_PROVIDER"] = "offline"
+app.secrets["OFFLINE_SECONDS_PER_WORD"] = "0"
 app.secrets["CHAT_HISTORY_URL"] = sys.argv[1]
 app.query_params["chat"] = sys.argv[2]
 app.run()
@@ -77,6 +78,7 @@ def reopen(project: Path, url: str, chat_id: str):
 
     again = AppTest.from_file(str(project / "app.py"), default_timeout=60)
     again.secrets["LLM_PROVIDER"] = "offline"
+    again.secrets["OFFLINE_SECONDS_PER_WORD"] = "0"
     again.secrets["CHAT_HISTORY_URL"] = url
     again.query_params["chat"] = chat_id
     return again.run()
@@ -225,7 +227,11 @@ def test_one_page_serves_both_wirings(rendered, backend: str) -> None:
 
     # page.py differs only in which implementation of chats.py's interface it opens...
     assert sorted(changed_lines(*page)) == [
+        "+ def chats_or_stop(settings: Settings, folder: Path) -> ChatStore:",
+        "+ from .chat_store import ChatStore",
         "+ from .chat_store import open_chat_store as open_chats",
+        "- def chats_or_stop(settings: Settings, folder: Path) -> SessionChats:",
+        "- from .session_chats import SessionChats",
         "- from .session_chats import open_session_chats as open_chats",
     ]
     # ...and app.py draws the page with the same calls, one after the other.

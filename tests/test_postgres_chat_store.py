@@ -186,7 +186,8 @@ def test_a_file_is_stored_once_sent_after_a_restart_and_deleted_with_its_last_ch
     assert "base64" not in str(stored.content)  # the transcript holds a reference
     copied = restarted.new_chat()
     restarted.store.database.append_messages(copied, stored)  # another chat's reference
-    assert "not found" in str(restarted.store.recent(copied, 1)[0].content)
+    copied_question = restarted.store.recent(copied, 1)
+    assert "not found" in str(restarted.store.with_files(copied, copied_question)[0].content)
     restarted.store.delete(mine)
     assert files_in(url) == 1  # the other chat still refers to it
     restarted.store.delete(theirs)
@@ -197,6 +198,7 @@ def test_an_exported_chat_with_a_file_opens_as_a_new_chat_keeping_the_file_once(
     app: ModuleType, postgres: PostgresCluster, databases: list[Any]
 ) -> None:
     chat_export = importlib.import_module(f"{PACKAGE}.chat_export")
+    chat_files = importlib.import_module(f"{PACKAGE}.chat_files")
     url = postgres.create_database("imported_files")
     data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
     image = base64.b64encode(data).decode()
@@ -208,7 +210,7 @@ def test_an_exported_chat_with_a_file_opens_as_a_new_chat_keeping_the_file_once(
     chat_id = chats.new_chat()
     chats.ask(chat_id, question)  # type: ignore[arg-type]
     when = datetime.datetime.now(datetime.UTC)
-    export = chat_export.to_json("Chat", chats.store.recent(chat_id, 10), when)
+    export = chat_export.to_json("Chat", chat_files.whole_chat(chats.store, chat_id), when)
 
     imported = chats.store.import_chat(chat_export.from_json(export.encode()), 4000)
 
