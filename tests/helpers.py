@@ -106,16 +106,18 @@ ANSWER_SETS["no-chat-features"] = {
     "history_backend": "sqlite",
     "package_name": "plain_sqlite_chats",
 }
+ANSWER_SETS["offline"]["attachments"] = "both"
 ANSWER_SETS["backend-memory"]["attachments"] = "both"
 ANSWER_SETS["backend-sqlite"]["attachments"] = "both"
 ANSWER_SETS["oidc-custom"]["attachments"] = "images"
 ANSWER_SETS["oidc-sqlite"]["attachments"] = "documents"
 """Answer sets rendered by the `rendered` fixture; each is linted with ruff. Each LangGraph
 backend has its own package name, so that in-process AppTests can import them side by side.
-"backend-memory" and "backend-sqlite" also take files (attachments=both; the browser tests
-send files to "backend-sqlite"), "oidc-custom" images (files in the session's chat) and
-"oidc-sqlite" documents (files in a signed-in user's stored chats), so that their own
-suites, ruff and mypy check the file modules without renders of their own."""
+"offline", "backend-memory" and "backend-sqlite" also take files (attachments=both; the
+browser tests send files to "backend-sqlite" and to "offline", the session's chat),
+"oidc-custom" images (files in the session's chat) and "oidc-sqlite" documents (files in
+a signed-in user's stored chats), so that their own suites, ruff and mypy check the file
+modules without renders of their own."""
 
 OWN_SUITE_ANSWER_SETS = [
     *(f"backend-{name}" for name in HISTORY_BACKENDS),
@@ -132,7 +134,9 @@ OpenAI's own settings (endpoint, deployment, API version) are asked for and test
 The session backend's suite (LangChain's documented wiring) runs in test_new_user.py, in
 fresh venvs installed as a user does: the smoke-test recipe's (an OpenAI project) whole,
 the README's install command's in part. It is not run a third time here: the offline
-model's suite differed from it only in leaving out the three tests of a missing key.
+model's suite differed from it only in leaving out the three tests of a missing key (and,
+since "offline" takes files for the browser tests, in its files tests, which "oidc-custom"
+runs on the session backend with images; the session backend's PDF tests run in none).
 What differs between the other providers is checked on their rendered files
 (test_rendered_files.py) and built models (test_providers.py). Of the other sign-in sets,
 "oidc-memory" is served in test_sign_in.py and "oidc-postgres"'s owners are tried on a
@@ -615,14 +619,14 @@ def in_sight(node: Any) -> Iterator[Any]:
             yield from in_sight(child)
 
 
-def ask(page, question: str) -> None:
-    """Type a question, press Enter, and wait until the offline model's reply is complete
-    and the app's run has ended."""
+def ask(page, question: str, reply_end: str = REPLY_END) -> None:
+    """Type a question, press Enter, and wait until the reply is complete (the offline
+    model's, or one ending with `reply_end`) and the app's run has ended."""
     turns_before = len(messages(page))
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
     box.press("Enter")
-    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=REPLY_END).wait_for(
+    page.locator(CHAT_MESSAGES).nth(turns_before + 1).filter(has_text=reply_end).wait_for(
         timeout=30_000
     )
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)

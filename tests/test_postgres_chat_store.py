@@ -8,6 +8,8 @@ without Debian's postgresql package skips.
 from __future__ import annotations
 
 import base64
+import datetime
+import hashlib
 import importlib
 import threading
 import time
@@ -190,6 +192,35 @@ def test_a_file_is_stored_once_sent_after_a_restart_and_deleted_with_its_last_ch
     assert files_in(url) == 1  # the other chat still refers to it
     restarted.store.delete(theirs)
     assert files_in(url) == 0
+
+
+def test_an_exported_chat_with_a_file_opens_as_a_new_chat_keeping_the_file_once(
+    app: ModuleType, postgres: PostgresCluster, databases: list[Any]
+) -> None:
+    chat_export = importlib.import_module(f"{PACKAGE}.chat_export")
+    chat_files = importlib.import_module(f"{PACKAGE}.chat_files")
+    url = postgres.create_database("imported_files")
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    image = base64.b64encode(data).decode()
+    question = [
+        {"type": "text", "text": "look"},
+        {"type": "image", "base64": image, "mime_type": "image/png"},
+    ]
+    chats = Store(url, databases, None)
+    chat_id = chats.new_chat()
+    chats.ask(chat_id, question)  # type: ignore[arg-type]
+    when = datetime.datetime.now(datetime.UTC)
+    export = chat_export.to_json("Chat", chat_files.whole_chat(chats.store, chat_id), when)
+
+    imported = chats.store.import_chat(chat_export.from_json(export.encode()), 4000)
+
+    digest = hashlib.sha256(data).hexdigest()
+    assert chats.store.database.files_of(imported, [digest]) == {digest: data}
+    assert files_in(url) == 1  # one row for both chats
+    assert image not in str(chats.store.database.last_messages(imported, 10))
+    config = {"configurable": {"thread_id": imported}}
+    checkpoint = chats.store.database.checkpointer.get_tuple(config)
+    assert checkpoint is not None and image not in str(checkpoint.checkpoint)
 
 
 def test_two_replicas_asking_in_one_chat_at_once_answer_one_after_the_other(
