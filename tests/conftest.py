@@ -157,18 +157,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 SLOWEST_FILES = [
     "test_generated_own_suites.py",
     "test_generated_type_checks.py",
-    "test_update.py",
-    "test_benchmark.py",
-    "test_new_user.py",
     "test_browser_replies.py",
-    "test_browser_hostile_replies.py",
+    "test_new_user.py",
+    "test_update.py",
     "test_sign_in.py",
+    "test_browser_hostile_replies.py",
     "test_browser.py",
     "test_browser_turn_controls.py",
+    "test_benchmark.py",
+    "test_browser_files.py",
     "test_browser_replicas.py",
+    "test_postgres_chat_store.py",
+    "test_update_history_backend.py",
+    "test_questions.py",
     "test_history_backends.py",
     "test_hostile_text.py",
-    "test_browser_files.py",
 ]
 
 
