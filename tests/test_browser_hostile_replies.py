@@ -106,13 +106,22 @@ LIVE_LINKS = """(root) => Array.from(root.querySelectorAll('[href], [src], [srcs
     .filter(value => /^\\s*(javascript|data|vbscript):/i.test(value))"""
 
 
-def hover_everything(messages) -> None:
+def hover_everything(page, messages) -> None:
     """Hover whatever shows a tooltip in these messages (a tooltip may draw its label
-    again)."""
-    for target in messages.locator("[data-testid*='Tooltip']").all():
-        if target.is_visible():
-            target.hover(timeout=5_000)
-            time.sleep(0.1)
+    again). Should the page draw the messages again meanwhile (it does so once more
+    after a turn), their tooltips are hovered again once that run has ended."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(3):
+        try:
+            for target in messages.locator("[data-testid*='Tooltip']").all():
+                if target.is_visible():
+                    target.hover(timeout=5_000)
+                    time.sleep(0.1)
+            return
+        except PlaywrightTimeout:  # the target was drawn again while being hovered
+            page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
+    raise AssertionError("the messages' tooltips were drawn again at every attempt")
 
 
 def live_links(page) -> list[str]:
@@ -134,14 +143,14 @@ def test_hostile_replies_make_the_browser_fetch_nothing_streamed_or_redrawn(
         reply = page.locator(CHAT_MESSAGES).nth(2 + 2 * number)
         reply.filter(has_text=REPLY_END).wait_for(timeout=30_000)
         page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-        hover_everything(page.locator(CHAT_MESSAGES).nth(1 + 2 * number))  # the question
-        hover_everything(reply)
+        hover_everything(page, page.locator(CHAT_MESSAGES).nth(1 + 2 * number))  # the question
+        hover_everything(page, reply)
     streamed = {"requests": list(logger.requests), "live links": live_links(page)}
 
     page.reload()  # drawn again, from the store
     page.locator(CHAT_MESSAGES).nth(2 * len(HOSTILE)).wait_for(timeout=30_000)
     page.locator(SCRIPT_DONE).wait_for(timeout=30_000)
-    hover_everything(page.locator(CHAT_MESSAGES))
+    hover_everything(page, page.locator(CHAT_MESSAGES))
     time.sleep(1)  # time for any fetch the drawing set off
     redrawn = {
         "requests": logger.requests[len(streamed["requests"]) :],
