@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import io
-import os
 import shutil
 import sqlite3
 import sys
@@ -40,7 +38,7 @@ from test_postgres_chat_store import (  # noqa: E402
     database_bytes,
 )
 
-from helpers import render  # noqa: E402
+from helpers import random_png, render  # noqa: E402
 from postgres_server import postgres_cluster  # noqa: E402
 
 
@@ -88,16 +86,6 @@ def growth(url: str, package: str, exchanges: int, measure: Any, regenerated: in
 
 
 IMAGE_BYTES = 1000 * 1000
-
-
-def random_png(size: int) -> bytes:
-    """A PNG of random pixels of about `size` bytes (random pixels do not compress)."""
-    from PIL import Image
-
-    side = int((size / 3) ** 0.5)
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def growth_with_images(url: str, package: str, measure: Any) -> int:

@@ -25,8 +25,6 @@ dynamic threshold, as a plain `streamlit run` has it.
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import subprocess
 import sys
 import tempfile
@@ -43,6 +41,7 @@ from helpers import (  # noqa: E402
     SCRIPT_DONE,
     clean_env,
     free_port,
+    random_png,
     render,
     tool,
     wait_for_health,
@@ -64,17 +63,6 @@ def memory_mb(pid: int) -> tuple[float, float]:
 def reset_peak(pid: int) -> None:
     """Start the process's peak memory (VmHWM) afresh from its memory now (Linux)."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
-def random_png(megabytes: float) -> bytes:
-    """A PNG of random pixels, about `megabytes` large (random pixels do not compress)."""
-    from PIL import Image
-
-    side = int((megabytes * MB / 3) ** 0.5)
-    image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 IMAGE_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "131072"}
@@ -110,7 +98,7 @@ def measure(project: Path, images: int, megabytes: float, allocator: dict[str, s
                   f"{'turn peak rise, in files':>24}")  # fmt: skip
             rises = []
             for turn in range(1, images + 1):
-                image = random_png(megabytes)
+                image = random_png(int(megabytes * MB))
                 reset_peak(server.pid)
                 before, _ = memory_mb(server.pid)
                 page.locator(FILE_INPUT).set_input_files(

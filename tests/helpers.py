@@ -13,6 +13,7 @@ import difflib
 import functools
 import importlib
 import importlib.util
+import io
 import os
 import re
 import shutil
@@ -265,6 +266,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def random_png(size: int) -> bytes:
+    """A PNG of random pixels of about `size` bytes: random pixels do not compress, and
+    Pillow decodes it as a real image (the benchmarks' uploads and stored images)."""
+    from PIL import Image
+
+    side = int((size / 3) ** 0.5)
+    buffer = io.BytesIO()
+    image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
